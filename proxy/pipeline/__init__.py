@@ -1,0 +1,1 @@
+"""The request path: the per-stream plan (sync stages), the relay, collection, and the chat pipeline."""

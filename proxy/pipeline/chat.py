@@ -1,0 +1,222 @@
+"""``POST /v1/chat/completions`` end to end, minus HTTP framing.
+
+decode -> scope and model checks -> input guards -> admission (per model alias served)
+-> attempts (retry, fallback) -> relay or collect -> settle.
+
+Streaming and non-streaming share this path: the upstream is always a stream, and a
+non-streaming response is that stream collected. Spend is reserved once per model alias
+that ends up being tried (a fallback alias has its own price) and every reservation is
+settled exactly once: on success, on failure, and on client disconnect, from the
+provider's usage, or else from counted tokens. An attempt that failed before the provider
+answered 200 is settled at zero: the provider did not bill it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from proxy.errors import GatewayError, InvalidRequestError, ModelNotFoundError, PermissionDeniedError
+from proxy.limits import AdmissionRequest, PromptMessage
+from proxy.limits import Usage as ChargedUsage
+from proxy.pipeline.decode import decode_chat_request
+from proxy.pipeline.plan import StreamPlan
+from proxy.pipeline.stream import relay
+from proxy.pipeline.unary import collect
+from proxy.providers.base import UpstreamCall
+from proxy.routing.attempts import run_attempts
+from proxy.state import PreparedInput
+from schemas.chat import message_text
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable
+
+    from proxy.auth import Principal
+    from proxy.limits import Admission
+    from proxy.pipeline.plan import FilterLike, StructuredCheck
+    from proxy.routing.attempts import AttemptRecord, Served
+    from proxy.routing.table import Candidate
+    from proxy.state import GatewayState
+    from schemas.chat import ChatCompletionRequest
+
+__all__ = ["ChatOutcome", "handle_chat"]
+
+_log = logging.getLogger("gateway.chat")
+_encoder = msgspec.json.Encoder()
+
+
+@dataclass(slots=True)
+class ChatOutcome:
+    """What the HTTP layer sends: JSON ``body`` or an SSE ``stream``, with headers."""
+
+    headers: dict[str, str]
+    body: bytes | None = None
+    stream: AsyncIterator[bytes] | None = None
+
+
+@dataclass(slots=True)
+class _Run:
+    """The state of one request across its attempts."""
+
+    state: GatewayState
+    principal: Principal
+    request: ChatCompletionRequest
+    raw: dict[str, msgspec.Raw]
+    prepared: PreparedInput
+    prompt_tokens: int
+    new_filter: Callable[[], FilterLike] | None
+    new_check: Callable[[], StructuredCheck] | None
+    admissions: dict[str, Admission] = field(default_factory=dict)
+    records: list[AttemptRecord] = field(default_factory=list)
+    settled: bool = False
+    started: float = field(default_factory=time.perf_counter)
+
+    async def prepare(self, candidate: Candidate) -> UpstreamCall:
+        admission = self.admissions.get(candidate.alias)
+        if admission is None:
+            admission = await self.state.limits.admit(
+                AdmissionRequest(
+                    tenant=self.principal.tenant.id,
+                    key_id=self.principal.key_id,
+                    model=candidate.alias,
+                    prompt_tokens=self.prompt_tokens,
+                    max_output_tokens=self.request.output_limit,
+                    price=candidate.model.price,
+                    model_max_output_tokens=candidate.model.max_output_tokens,
+                    stream=self.request.stream,
+                )
+            )
+            self.admissions[candidate.alias] = admission
+        return UpstreamCall(
+            request=self.request,
+            raw=self.raw,
+            messages=self.prepared.messages,
+            upstream_model=candidate.deployment.model,
+            max_tokens=admission.max_tokens,
+        )
+
+    def make_plan(self, candidate: Candidate, call: UpstreamCall) -> StreamPlan:
+        translator = candidate.provider.new_translator(call, "", candidate.alias)
+        return StreamPlan(
+            translator,
+            include_usage=self.request.stream_options is not None and self.request.stream_options.include_usage,
+            new_filter=self.new_filter,
+            new_check=self.new_check,
+        )
+
+    def _charged(self, record: AttemptRecord, admission: Admission) -> ChargedUsage:
+        plan = record.plan
+        if plan is None:
+            return ChargedUsage(input_tokens=0, output_tokens=0)
+        usage = plan.usage
+        if usage is not None:
+            details = usage.prompt_tokens_details
+            return ChargedUsage(
+                input_tokens=usage.prompt_tokens,
+                output_tokens=usage.completion_tokens,
+                cached_input_tokens=details.cached_tokens if details is not None else 0,
+            )
+        produced = "".join(plan.produced)
+        counted = self.state.tokens.count_text(record.candidate.deployment.model, produced) if produced else 0
+        return ChargedUsage(input_tokens=admission.prompt_tokens, output_tokens=counted)
+
+    async def settle(self) -> None:
+        """Settle every reservation once, summing the usage of the attempts made under it."""
+        if self.settled:
+            return
+        self.settled = True
+        for alias, admission in self.admissions.items():
+            total_in = total_out = total_cached = 0
+            for record in self.records:
+                if record.candidate.alias == alias:
+                    charged = self._charged(record, admission)
+                    total_in += charged.input_tokens
+                    total_out += charged.output_tokens
+                    total_cached += charged.cached_input_tokens
+            usage = ChargedUsage(input_tokens=total_in, output_tokens=total_out, cached_input_tokens=total_cached)
+            await self.state.limits.settle(admission, usage)
+
+    async def finalize(self, outcome: str, error: GatewayError | None) -> None:
+        await self.settle()
+        _log.debug("request finished: %s %s", outcome, error.error_code if error else "")
+
+    def headers(self, served: Served) -> dict[str, str]:
+        admission = self.admissions.get(served.record.candidate.alias)
+        out = dict(admission.headers) if admission is not None else {}
+        out["x-gateway-model"] = served.record.candidate.label
+        out["x-gateway-attempts"] = str(len(self.records))
+        if served.record.candidate.alias != self.request.model:
+            out["x-gateway-fallback"] = served.record.candidate.alias
+        return out
+
+
+async def handle_chat(state: GatewayState, principal: Principal, body: bytes, request_id: str) -> ChatOutcome:
+    """Serve one chat completion request.
+
+    Raises:
+        GatewayError: anything that goes wrong before the first byte (the HTTP layer renders it).
+    """
+    request, raw = decode_chat_request(body)
+    if not principal.has_scope("chat"):
+        raise PermissionDeniedError("this API key does not have the 'chat' scope")
+    model = state.routes.model(request.model)
+    if model is None or not principal.may_use(request.model):
+        raise ModelNotFoundError(
+            f"The model '{request.model}' does not exist or you do not have access to it.", param="model"
+        )
+    policy = principal.tenant.guard_policy
+    input_stage = state.input_stages.get(policy)
+    prepared = (
+        input_stage.prepare(principal, request, request_id)
+        if input_stage is not None
+        else PreparedInput(messages=request.messages)
+    )
+    if not prepared.messages:
+        raise InvalidRequestError("'messages' must contain at least one message", param="messages")
+    output_stage = state.output_stages.get(policy)
+    new_filter: Callable[[], FilterLike] | None = None
+    if output_stage is not None and output_stage.active:
+        stage = output_stage
+
+        def new_filter() -> FilterLike:
+            return stage.new_filter(prepared)
+
+    new_check: Callable[[], StructuredCheck] | None = None
+    if state.structured is not None:
+        structured = state.structured
+        factory = structured.checker_factory(request)
+        if factory is not None:
+
+            def new_check() -> StructuredCheck:
+                return structured.new_check(factory)
+
+    tokenizer = model.tokenizer or model.deployments[0].model
+    prompt_tokens = state.tokens.count_messages(
+        tokenizer, (PromptMessage(m.role, message_text(m), m.name) for m in prepared.messages)
+    )
+    run = _Run(state, principal, request, raw, prepared, prompt_tokens, new_filter, new_check)
+    try:
+        served = await run_attempts(
+            state.routes.candidates(request.model),
+            prepare=run.prepare,
+            make_plan=run.make_plan,
+            client=state.client,
+            retry=state.settings.config.retry,
+            collect=not request.stream,
+            records=run.records,
+        )
+    except BaseException:
+        await state.detached.run(run.settle())
+        raise
+    headers = run.headers(served)
+    if request.stream:
+        return ChatOutcome(headers, stream=relay(served, run.finalize, state.detached))
+    try:
+        completion = collect(served.pending, served.plan.usage)
+    finally:
+        await state.detached.run(run.settle())
+    return ChatOutcome(headers, body=_encoder.encode(completion))

@@ -1,0 +1,223 @@
+"""``StreamPlan``: every synchronous stage one upstream stream passes through.
+
+upstream bytes -> SSE decode -> adapter translation -> per-choice output filter
+(hold-back, redaction, block) -> per-choice structured-output check -> chunks for the client.
+
+The plan is pure and synchronous (``feed(bytes) -> chunks``, ``finish() -> chunks``), in the
+shape of httpx's decoders, so it is unit-tested without I/O; one async driver owns the
+upstream response (``proxy.pipeline.stream``). It also keeps what settle needs: the usage
+the provider reported, and how much text reached the client when no usage arrived.
+
+A usage-only chunk is emitted last, and only when the client asked for it
+(``stream_options.include_usage``): the gateway always asks the upstream for usage because
+spend is settled from it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+from proxy.errors import ContentBlockedError, InvalidStructuredOutputError, UpstreamProtocolError
+from proxy.sse import SSEDecodeError, SSEDecoder
+from schemas.chat import ChatCompletionChunk, ChunkChoice, Usage
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from proxy.providers.base import StreamTranslator
+
+__all__ = ["FilterLike", "StepLike", "StreamPlan", "StructuredCheck"]
+
+
+class StepLike(Protocol):
+    """What an output filter returns (``guards.output.chain.FilterStep``)."""
+
+    @property
+    def text(self) -> str:
+        """Releasable, already redacted text."""
+        ...
+
+    @property
+    def block(self) -> object | None:
+        """Set when a guard in block mode fired (a ``guards.verdict.Block``)."""
+        ...
+
+
+class FilterLike(Protocol):
+    """One output filter per choice per stream."""
+
+    def feed(self, text: str) -> StepLike:
+        """Next delta text in, releasable text out."""
+        ...
+
+    def finish(self) -> StepLike:
+        """End of the choice: flush the hold-back window."""
+        ...
+
+
+class StructuredCheck(Protocol):
+    """Incremental structured-output check for one choice."""
+
+    def feed(self, text: str) -> str | None:
+        """Return an error message at the first syntax error."""
+        ...
+
+    def finish(self) -> str | None:
+        """Return an error when the complete text is not valid (syntax or schema)."""
+        ...
+
+
+class _Choice:
+    __slots__ = ("check", "filter", "finished")
+
+    def __init__(self, output_filter: FilterLike | None, check: StructuredCheck | None) -> None:
+        self.filter = output_filter
+        self.check = check
+        self.finished = False
+
+
+class StreamPlan:
+    """Per attempt, not thread-safe, used once."""
+
+    def __init__(
+        self,
+        translator: StreamTranslator,
+        *,
+        include_usage: bool,
+        new_filter: Callable[[], FilterLike] | None = None,
+        new_check: Callable[[], StructuredCheck] | None = None,
+    ) -> None:
+        self._decoder = SSEDecoder()
+        self._translator = translator
+        self._include_usage = include_usage
+        self._new_filter = new_filter
+        self._new_check = new_check
+        self._choices: dict[int, _Choice] = {}
+        self._last: ChatCompletionChunk | None = None
+        self.usage: Usage | None = None
+        """The usage the provider reported, if any."""
+        self.produced: list[str] = []
+        """Every content delta the upstream produced (before filters): counted when no usage arrives."""
+        self.started = False
+        """True once content or a tool call was produced: from then on the attempt cannot be switched."""
+        self.blocked_rule: str | None = None
+
+    def feed(self, raw: bytes) -> list[ChatCompletionChunk]:
+        """Process the next upstream bytes."""
+        try:
+            events = self._decoder.decode(raw)
+        except SSEDecodeError as exc:
+            raise UpstreamProtocolError("upstream sent a malformed event stream") from exc
+        out: list[ChatCompletionChunk] = []
+        for event in events:
+            for chunk in self._translator.feed(event):
+                self._chunk(chunk, out)
+        return out
+
+    def finish(self) -> list[ChatCompletionChunk]:
+        """End of the upstream body: the stream must have ended properly, then flush every stage."""
+        out: list[ChatCompletionChunk] = []
+        try:
+            events = self._decoder.flush()
+        except SSEDecodeError as exc:
+            raise UpstreamProtocolError("upstream sent a malformed event stream") from exc
+        for event in events:
+            for chunk in self._translator.feed(event):
+                self._chunk(chunk, out)
+        if not self._translator.done:
+            raise UpstreamProtocolError("upstream stream ended before its end marker")
+        cut: list[ChunkChoice] = []
+        for index, state in self._choices.items():
+            if not state.finished:
+                # The provider never sent a finish_reason for this choice: flush it as cut short.
+                self._close_choice(state, ChunkChoice(index=index, finish_reason="length"), cut)
+        if cut:
+            out.append(self._derive(cut))
+        if self._include_usage and self.usage is not None and self._last is not None:
+            out.append(self._derive([], self.usage))
+        return out
+
+    def _derive(self, choices: list[ChunkChoice], usage: Usage | None = None) -> ChatCompletionChunk:
+        assert self._last is not None
+        last = self._last
+        return ChatCompletionChunk(
+            id=last.id,
+            model=last.model,
+            created=last.created,
+            choices=choices,
+            usage=usage,
+            system_fingerprint=last.system_fingerprint,
+        )
+
+    def _chunk(self, chunk: ChatCompletionChunk, out: list[ChatCompletionChunk]) -> None:
+        self._last = chunk
+        if chunk.usage is not None:
+            self.usage = chunk.usage
+            chunk.usage = None
+        if not chunk.choices:
+            return
+        kept: list[ChunkChoice] = []
+        for choice in chunk.choices:
+            state = self._choices.get(choice.index)
+            if state is None:
+                state = _Choice(
+                    self._new_filter() if self._new_filter else None, self._new_check() if self._new_check else None
+                )
+                self._choices[choice.index] = state
+            if choice.finish_reason is not None:
+                self._close_choice(state, choice, kept)
+                continue
+            delta = choice.delta
+            if delta.content:
+                self.produced.append(delta.content)
+                delta.content = self._pass(state, delta.content) or None
+            if delta.tool_calls:
+                self.started = True
+            if delta.content is not None or delta.role is not None or delta.tool_calls or delta.refusal:
+                kept.append(choice)
+        if kept:
+            chunk.choices = kept
+            out.append(chunk)
+
+    def _pass(self, state: _Choice, text: str) -> str:
+        if state.filter is not None:
+            step = state.filter.feed(text)
+            self._raise_if_blocked(step)
+            text = step.text
+        if text:
+            self.started = True
+            if state.check is not None:
+                error = state.check.feed(text)
+                if error is not None:
+                    raise InvalidStructuredOutputError(f"the model produced invalid JSON: {error}")
+        return text
+
+    def _close_choice(self, state: _Choice, choice: ChunkChoice, out: list[ChunkChoice]) -> None:
+        tail = choice.delta.content or ""
+        if tail:
+            self.produced.append(tail)
+        text = self._pass(state, tail) if tail else ""
+        if state.filter is not None:
+            step = state.filter.finish()
+            self._raise_if_blocked(step)
+            if step.text:
+                self.started = True
+                if state.check is not None and (error := state.check.feed(step.text)) is not None:
+                    raise InvalidStructuredOutputError(f"the model produced invalid JSON: {error}")
+                text += step.text
+        if state.check is not None and choice.finish_reason == "stop":
+            error = state.check.finish()
+            if error is not None:
+                raise InvalidStructuredOutputError(f"the model's output does not match the schema: {error}")
+        state.finished = True
+        choice.delta.content = text or None
+        out.append(choice)
+
+    def _raise_if_blocked(self, step: StepLike) -> None:
+        block = step.block
+        if block is not None:
+            rule = str(getattr(block, "rule", "output_guard"))
+            self.blocked_rule = rule
+            raise ContentBlockedError(
+                f"the response was blocked by the output guard rule {rule!r}", code="output_blocked"
+            )

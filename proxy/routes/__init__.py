@@ -1,0 +1,1 @@
+"""HTTP routes: thin handlers that authenticate, call the pipeline and frame the response."""

@@ -1,0 +1,1 @@
+"""Routing: model aliases -> ordered deployments, circuit breakers, and the attempt loop."""

@@ -1,0 +1,105 @@
+"""``GatewayState``: the long-lived objects of one process, built once by the composition root.
+
+Handlers receive it through dependency injection; nothing here is a module global. The
+protocols at the top are the seams the request path calls into the guard layers through,
+so the pipeline does not depend on how a guard is built.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from proxy.pipeline.stream import Detached
+
+if TYPE_CHECKING:
+    from proxy.auth import Authenticator, Principal
+    from proxy.limits import Limits, TokenCounter
+    from proxy.pipeline.plan import FilterLike, StructuredCheck
+    from proxy.routing.table import RouteTable
+    from proxy.settings import Settings
+    from proxy.store.base import Store
+    from proxy.upstream import UpstreamClient
+    from schemas.chat import ChatCompletionRequest, ChatMessage
+
+__all__ = ["GatewayState", "InputStage", "OutputStage", "PreparedInput", "StructuredStage"]
+
+
+@dataclass(slots=True)
+class PreparedInput:
+    """What the input guards decided: the messages to send and the context the output guards need."""
+
+    messages: list[ChatMessage]
+    system_prompt: str | None = None
+    canaries: tuple[str, ...] = ()
+    findings: tuple[str, ...] = ()
+    """Rule ids that fired (neutralize/observe); for audit, spans and metrics."""
+
+
+class InputStage(Protocol):
+    """Request-side guards: role policy, templates, spotlighting, injection screen."""
+
+    def prepare(self, principal: Principal, request: ChatCompletionRequest, request_id: str) -> PreparedInput:
+        """Return the messages to send, or raise a ``GatewayError`` (403 scope, 400 blocked)."""
+        ...
+
+
+class OutputStage(Protocol):
+    """Response-side guards for one guard policy."""
+
+    @property
+    def active(self) -> bool:
+        """False when the policy has no output guard (the relay then skips filtering)."""
+        ...
+
+    def new_filter(self, prepared: PreparedInput) -> FilterLike:
+        """A filter for one choice of one stream."""
+        ...
+
+
+class StructuredStage(Protocol):
+    """Structured-output validation for requests with a ``response_format``."""
+
+    def checker_factory(self, request: ChatCompletionRequest) -> object | None:
+        """``None`` when the request needs no check; raises ``InvalidRequestError`` for a bad schema."""
+        ...
+
+    def new_check(self, factory: object) -> StructuredCheck:
+        """A check for one choice."""
+        ...
+
+
+class GatewayState:
+    """Everything a request needs that outlives it.
+
+    A plain class on purpose: Litestar models handler signatures with msgspec, which would
+    try to resolve a dataclass's annotations; an opaque class is passed through as is.
+    """
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        routes: RouteTable,
+        client: UpstreamClient,
+        store: Store,
+        limits: Limits,
+        auth: Authenticator,
+        tokens: TokenCounter,
+        input_stages: dict[str, InputStage] | None = None,
+        output_stages: dict[str, OutputStage] | None = None,
+        structured: StructuredStage | None = None,
+    ) -> None:
+        self.settings = settings
+        self.routes = routes
+        self.client = client
+        self.store = store
+        self.limits = limits
+        self.auth = auth
+        self.tokens = tokens
+        self.input_stages: dict[str, InputStage] = input_stages or {}
+        """Guard policy name -> input stage."""
+        self.output_stages: dict[str, OutputStage] = output_stages or {}
+        """Guard policy name -> output stage."""
+        self.structured = structured
+        self.detached = Detached()

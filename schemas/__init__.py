@@ -1,0 +1,1 @@
+"""Leaf layer: msgspec Structs only (wire types, config, errors, corpus cases). No I/O."""
