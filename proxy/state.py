@@ -14,15 +14,16 @@ from proxy.pipeline.stream import Detached
 
 if TYPE_CHECKING:
     from proxy.auth import Authenticator, Principal
+    from proxy.guard_stages import StructuredOutputs
     from proxy.limits import Limits, TokenCounter
-    from proxy.pipeline.plan import FilterLike, StructuredCheck
+    from proxy.pipeline.plan import FilterLike
     from proxy.routing.table import RouteTable
     from proxy.settings import Settings
     from proxy.store.base import Store
     from proxy.upstream import UpstreamClient
     from schemas.chat import ChatCompletionRequest, ChatMessage
 
-__all__ = ["GatewayState", "InputStage", "OutputStage", "PreparedInput", "StructuredStage"]
+__all__ = ["GatewayState", "InputStage", "OutputStage", "PreparedInput"]
 
 
 @dataclass(slots=True)
@@ -57,18 +58,6 @@ class OutputStage(Protocol):
         ...
 
 
-class StructuredStage(Protocol):
-    """Structured-output validation for requests with a ``response_format``."""
-
-    def checker_factory(self, request: ChatCompletionRequest) -> object | None:
-        """``None`` when the request needs no check; raises ``InvalidRequestError`` for a bad schema."""
-        ...
-
-    def new_check(self, factory: object) -> StructuredCheck:
-        """A check for one choice."""
-        ...
-
-
 class GatewayState:
     """Everything a request needs that outlives it.
 
@@ -88,7 +77,7 @@ class GatewayState:
         tokens: TokenCounter,
         input_stages: dict[str, InputStage] | None = None,
         output_stages: dict[str, OutputStage] | None = None,
-        structured: StructuredStage | None = None,
+        structured: StructuredOutputs | None = None,
     ) -> None:
         self.settings = settings
         self.routes = routes

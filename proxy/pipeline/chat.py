@@ -20,7 +20,14 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from proxy.errors import GatewayError, InvalidRequestError, ModelNotFoundError, PermissionDeniedError
+from guards.structured import build_repair_messages
+from proxy.errors import (
+    GatewayError,
+    InvalidRequestError,
+    InvalidStructuredOutputError,
+    ModelNotFoundError,
+    PermissionDeniedError,
+)
 from proxy.limits import AdmissionRequest, PromptMessage
 from proxy.limits import Usage as ChargedUsage
 from proxy.pipeline.decode import decode_chat_request
@@ -30,7 +37,7 @@ from proxy.pipeline.unary import collect
 from proxy.providers.base import UpstreamCall
 from proxy.routing.attempts import run_attempts
 from proxy.state import PreparedInput
-from schemas.chat import message_text
+from schemas.chat import ChatMessage, message_text
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -41,7 +48,7 @@ if TYPE_CHECKING:
     from proxy.routing.attempts import AttemptRecord, Served
     from proxy.routing.table import Candidate
     from proxy.state import GatewayState
-    from schemas.chat import ChatCompletionRequest
+    from schemas.chat import ChatCompletion, ChatCompletionRequest
 
 __all__ = ["ChatOutcome", "handle_chat"]
 
@@ -186,13 +193,13 @@ async def handle_chat(state: GatewayState, principal: Principal, body: bytes, re
             return stage.new_filter(prepared)
 
     new_check: Callable[[], StructuredCheck] | None = None
-    if state.structured is not None:
+    factory = state.structured.checker_factory(request) if state.structured is not None else None
+    if factory is not None and request.stream:
         structured = state.structured
-        factory = structured.checker_factory(request)
-        if factory is not None:
+        assert structured is not None
 
-            def new_check() -> StructuredCheck:
-                return structured.new_check(factory)
+        def new_check() -> StructuredCheck:
+            return structured.new_check(factory)
 
     tokenizer = model.tokenizer or model.deployments[0].model
     prompt_tokens = state.tokens.count_messages(
@@ -200,23 +207,57 @@ async def handle_chat(state: GatewayState, principal: Principal, body: bytes, re
     )
     run = _Run(state, principal, request, raw, prepared, prompt_tokens, new_filter, new_check)
     try:
-        served = await run_attempts(
-            state.routes.candidates(request.model),
-            prepare=run.prepare,
-            make_plan=run.make_plan,
-            client=state.client,
-            retry=state.settings.config.retry,
-            collect=not request.stream,
-            records=run.records,
-        )
+        served = await _serve(run)
+        if request.stream:
+            return ChatOutcome(run.headers(served), stream=relay(served, run.finalize, state.detached))
+        completion = collect(served.pending, served.plan.usage)
+        if factory is not None:
+            completion, served = await _validated(run, factory, completion, served)
     except BaseException:
         await state.detached.run(run.settle())
         raise
-    headers = run.headers(served)
-    if request.stream:
-        return ChatOutcome(headers, stream=relay(served, run.finalize, state.detached))
-    try:
-        completion = collect(served.pending, served.plan.usage)
-    finally:
-        await state.detached.run(run.settle())
-    return ChatOutcome(headers, body=_encoder.encode(completion))
+    await state.detached.run(run.settle())
+    return ChatOutcome(run.headers(served), body=_encoder.encode(completion))
+
+
+async def _serve(run: _Run) -> Served:
+    return await run_attempts(
+        run.state.routes.candidates(run.request.model),
+        prepare=run.prepare,
+        make_plan=run.make_plan,
+        client=run.state.client,
+        retry=run.state.settings.config.retry,
+        collect=not run.request.stream,
+        records=run.records,
+    )
+
+
+async def _validated(
+    run: _Run, factory: object, completion: ChatCompletion, served: Served
+) -> tuple[ChatCompletion, Served]:
+    """Non-streaming structured output: validate; on failure, one repair attempt; then a 502."""
+    assert run.state.structured is not None
+    spec = run.state.structured.spec(run.request)
+    assert spec is not None
+    text = completion.choices[0].message.content or "" if completion.choices else ""
+    errors = spec.validate_text(text)
+    if not errors:
+        return completion, served
+    sent = [msgspec.to_builtins(m) for m in run.prepared.messages]
+    repair = build_repair_messages(sent, text, errors, schema_name=spec.name)
+    run.prepared = PreparedInput(
+        messages=msgspec.convert(repair, list[ChatMessage]),
+        system_prompt=run.prepared.system_prompt,
+        canaries=run.prepared.canaries,
+        findings=run.prepared.findings,
+    )
+    served = await _serve(run)
+    completion = collect(served.pending, served.plan.usage)
+    text = completion.choices[0].message.content or "" if completion.choices else ""
+    errors = spec.validate_text(text)
+    if errors:
+        raise InvalidStructuredOutputError(
+            "the model's output does not match the requested format, even after one repair attempt: "
+            + "; ".join(errors[:3])
+        )
+    return completion, served

@@ -13,10 +13,11 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import MediaType, Request, Response, delete, get, post
+from litestar.params import FromPath, FromQuery
 
 from proxy.auth import digest_key, mint_key, presented_key
 from proxy.errors import AuthenticationError, InvalidRequestError, PermissionDeniedError
-from proxy.state import GatewayState
+from proxy.routes.deps import Gateway
 from schemas.base import WireStruct
 from schemas.keys import KeyRecord
 
@@ -35,7 +36,7 @@ class KeyCreate(WireStruct, kw_only=True):
     models: tuple[str, ...] = ("*",)
 
 
-async def _require_admin(request: Request[Any, Any, Any], gateway: GatewayState) -> None:
+async def _require_admin(request: Request[Any, Any, Any], gateway: Gateway) -> None:
     key = presented_key(request.headers.get("authorization"), request.headers.get("x-api-key"))
     if not key:
         raise AuthenticationError("missing admin key")
@@ -63,7 +64,7 @@ def _public(record: KeyRecord) -> dict[str, object]:
 
 
 @get("/admin/tenants")
-async def list_tenants(request: Request[Any, Any, Any], gateway: GatewayState) -> Response[bytes]:
+async def list_tenants(request: Request[Any, Any, Any], gateway: Gateway) -> Response[bytes]:
     """Configured tenants with their limits and guard policy."""
     await _require_admin(request, gateway)
     tenants = [
@@ -75,7 +76,7 @@ async def list_tenants(request: Request[Any, Any, Any], gateway: GatewayState) -
 
 @get("/admin/keys")
 async def list_keys(
-    request: Request[Any, Any, Any], gateway: GatewayState, tenant: str | None = None
+    request: Request[Any, Any, Any], gateway: Gateway, tenant: FromQuery[str | None] = None
 ) -> Response[bytes]:
     """Keys (static and stored), without secrets."""
     await _require_admin(request, gateway)
@@ -86,7 +87,7 @@ async def list_keys(
 
 
 @post("/admin/keys", status_code=201)
-async def create_key(request: Request[Any, Any, Any], gateway: GatewayState) -> Response[bytes]:
+async def create_key(request: Request[Any, Any, Any], gateway: Gateway) -> Response[bytes]:
     """Mint a key; the response is the only place its value ever appears."""
     await _require_admin(request, gateway)
     try:
@@ -109,7 +110,7 @@ async def create_key(request: Request[Any, Any, Any], gateway: GatewayState) -> 
 
 
 @delete("/admin/keys/{key_id:str}", status_code=200)
-async def revoke_key(request: Request[Any, Any, Any], gateway: GatewayState, key_id: str) -> Response[bytes]:
+async def revoke_key(request: Request[Any, Any, Any], gateway: Gateway, key_id: FromPath[str]) -> Response[bytes]:
     """Revoke a stored key (static keys are revoked by editing config)."""
     await _require_admin(request, gateway)
     if not await gateway.store.revoke_key(key_id):
@@ -119,7 +120,7 @@ async def revoke_key(request: Request[Any, Any, Any], gateway: GatewayState, key
 
 
 @get("/admin/usage")
-async def usage(request: Request[Any, Any, Any], gateway: GatewayState, tenant: str) -> Response[bytes]:
+async def usage(request: Request[Any, Any, Any], gateway: Gateway, tenant: FromQuery[str]) -> Response[bytes]:
     """A tenant's spend in window, open reservations, remaining budget and bucket levels."""
     await _require_admin(request, gateway)
     if gateway.auth.tenant(tenant) is None:
@@ -129,7 +130,7 @@ async def usage(request: Request[Any, Any, Any], gateway: GatewayState, tenant: 
 
 
 @get("/admin/breakers")
-async def breakers(request: Request[Any, Any, Any], gateway: GatewayState) -> Response[bytes]:
+async def breakers(request: Request[Any, Any, Any], gateway: Gateway) -> Response[bytes]:
     """Circuit-breaker state per deployment."""
     await _require_admin(request, gateway)
     return _json({"data": gateway.routes.breakers()})

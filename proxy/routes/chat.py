@@ -10,7 +10,7 @@ from litestar.response import Stream
 
 from proxy.auth import Principal, presented_key
 from proxy.pipeline.chat import handle_chat
-from proxy.state import GatewayState
+from proxy.routes.deps import Gateway
 from schemas.chat import ModelList, ModelObject
 
 __all__ = ["authenticate", "chat_completions", "list_models"]
@@ -19,7 +19,7 @@ _encoder = msgspec.json.Encoder()
 _SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
 
-async def authenticate(request: Request[Any, Any, Any], gateway: GatewayState) -> Principal:
+async def authenticate(request: Request[Any, Any, Any], gateway: Gateway) -> Principal:
     """Resolve the caller's key (raises ``AuthenticationError``)."""
     headers = request.headers
     return await gateway.auth.authenticate(presented_key(headers.get("authorization"), headers.get("x-api-key")))
@@ -31,7 +31,7 @@ def request_id(request: Request[Any, Any, Any]) -> str:
 
 
 @post("/v1/chat/completions", status_code=200)
-async def chat_completions(request: Request[Any, Any, Any], gateway: GatewayState) -> Response[Any]:
+async def chat_completions(request: Request[Any, Any, Any], gateway: Gateway) -> Response[Any]:
     """OpenAI-compatible chat completions, streaming (SSE) or not."""
     principal = await authenticate(request, gateway)
     body = await request.body()
@@ -42,7 +42,7 @@ async def chat_completions(request: Request[Any, Any, Any], gateway: GatewayStat
 
 
 @get("/v1/models")
-async def list_models(request: Request[Any, Any, Any], gateway: GatewayState) -> Response[bytes]:
+async def list_models(request: Request[Any, Any, Any], gateway: Gateway) -> Response[bytes]:
     """The model aliases the caller's key may use."""
     principal = await authenticate(request, gateway)
     models = [ModelObject(id=alias) for alias in gateway.routes.aliases if principal.may_use(alias)]

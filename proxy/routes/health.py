@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar import MediaType, Response, get
 
-from proxy.state import GatewayState
+from proxy.routes.deps import Gateway
 
 __all__ = ["healthz", "readyz"]
 
@@ -16,7 +16,7 @@ async def healthz() -> dict[str, str]:
 
 
 @get("/readyz")
-async def readyz(gateway: GatewayState) -> Response[dict[str, object]]:
+async def readyz(gateway: Gateway) -> Response[dict[str, object]]:
     """Readiness: 200 only when the shared store answers."""
     store_ok = await gateway.store.ping()
     body: dict[str, object] = {
