@@ -1,0 +1,1 @@
+"""Benchmarks: standalone scripts with printed numbers; nothing imports bench."""
