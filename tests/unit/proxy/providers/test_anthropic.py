@@ -24,7 +24,7 @@ from proxy.errors import (
 )
 from proxy.providers.anthropic import AnthropicProvider
 from proxy.providers.anthropic_stream import AnthropicStreamTranslator
-from proxy.providers.base import UpstreamCall
+from proxy.providers.base import Provider, UpstreamCall
 from proxy.sse import SSEDecoder, SSEEvent
 from schemas.chat import ChatCompletionChunk, ChatCompletionRequest, Usage
 from schemas.providers import AnthropicProviderConfig
@@ -79,6 +79,11 @@ def test_request_url_headers_and_required_fields() -> None:
         "max_tokens": 321,
         "stream": True,
     }
+
+
+def test_conforms_to_the_provider_protocol() -> None:
+    provider: Provider = _provider()  # checked by mypy
+    assert provider.name == "anthropic"
 
 
 def test_no_key_means_no_key_header() -> None:
