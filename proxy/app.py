@@ -21,13 +21,16 @@ from proxy.auth import Authenticator
 from proxy.errors import GatewayError
 from proxy.guard_stages import build_stages
 from proxy.http_errors import handle_gateway_error, handle_http_exception, handle_unexpected
+from proxy.input_guards import InputGuardsError
 from proxy.limits import Limits, TokenCounter, encoding_name_for
 from proxy.middleware import RequestIdMiddleware
 from proxy.providers.registry import build_provider
 from proxy.routes.admin import admin_routes
 from proxy.routes.chat import chat_completions, list_models
 from proxy.routes.health import healthz, readyz
+from proxy.routing.breaker import breaker_policy
 from proxy.routing.table import RouteTable
+from proxy.settings import ConfigError
 from proxy.state import GatewayState
 from proxy.store.factory import create_store
 from proxy.upstream import UpstreamClient
@@ -65,10 +68,13 @@ def build_state(settings: Settings, extra_keys: Iterable[KeyRecord] = ()) -> Gat
         encoding = encoding_name_for(model.tokenizer or model.deployments[0].model)
         if encoding is not None:
             tokens.encoding(encoding)
-    inputs, outputs, structured = build_stages(config)
+    try:
+        inputs, outputs, structured = build_stages(config, settings.path.parent if settings.path else None)
+    except InputGuardsError as exc:
+        raise ConfigError(f"invalid configuration: {exc}") from exc
     return GatewayState(
         settings=settings,
-        routes=RouteTable(models, providers),
+        routes=RouteTable(models, providers, breaker=breaker_policy(config.retry)),
         client=UpstreamClient(),
         store=store,
         limits=Limits(store, {t.id: t.limits for t in config.tenants}),

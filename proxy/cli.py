@@ -82,7 +82,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.command == "serve":
-        return _serve(settings, args)
+        try:
+            return _serve(settings, args)
+        except ConfigError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     try:
         return asyncio.run(_keys(settings, args))
     except StoreUnavailableError:
@@ -93,6 +97,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _check_config(path: str) -> int:
     settings = load_settings(path, environ={})
     config = settings.config
+    from proxy.app import build_state
+
+    build_state(settings)
     print(
         f"ok: {len(config.providers)} providers, {len(config.models)} models, {len(config.tenants)} tenants, "
         f"{len(config.guard_policies)} guard policies"

@@ -25,11 +25,13 @@ if TYPE_CHECKING:
 __all__ = [
     "ConfigError",
     "Settings",
+    "TelemetryEnvironment",
     "config_path_from_env",
     "decode_config",
     "export_config_path",
     "load_settings",
     "prepare_environment",
+    "telemetry_environment",
 ]
 
 _OFFLINE_DEFAULTS = {
@@ -37,6 +39,40 @@ _OFFLINE_DEFAULTS = {
     "TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS": "",
     "HF_HUB_OFFLINE": "1",
 }
+
+
+@dataclass(frozen=True)
+class TelemetryEnvironment:
+    """The standard OpenTelemetry and Prometheus variables the telemetry layer honours.
+
+    ``OTEL_TRACES_EXPORTER`` defaults to ``none`` here (the OTel default is ``otlp``): nothing
+    leaves the process until the operator names an exporter. The OTLP exporter reads its own
+    ``OTEL_EXPORTER_OTLP_*`` endpoint, header and timeout variables.
+    """
+
+    traces_exporters: tuple[str, ...] = ()
+    """``otlp`` and/or ``console``; empty means no tracing."""
+    otlp_protocol: str = "http/protobuf"
+    """``http/protobuf`` or ``grpc`` (``OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`` over ``OTEL_EXPORTER_OTLP_PROTOCOL``)."""
+    service_name: str | None = None
+    """``OTEL_SERVICE_NAME``."""
+    prometheus_multiproc_dir: str | None = None
+    """``PROMETHEUS_MULTIPROC_DIR``: several worker processes share metrics through files there."""
+
+
+def telemetry_environment(environ: Mapping[str, str] | None = None) -> TelemetryEnvironment:
+    """Read the OTel/Prometheus variables (``OTEL_SDK_DISABLED=true`` turns tracing off)."""
+    env = os.environ if environ is None else environ
+    disabled = env.get("OTEL_SDK_DISABLED", "").strip().lower() == "true"
+    names = [n.strip().lower() for n in env.get("OTEL_TRACES_EXPORTER", "none").split(",")]
+    exporters = () if disabled else tuple(n for n in names if n and n != "none")
+    protocol = env.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") or env.get("OTEL_EXPORTER_OTLP_PROTOCOL")
+    return TelemetryEnvironment(
+        traces_exporters=exporters,
+        otlp_protocol=(protocol or "http/protobuf").strip().lower(),
+        service_name=env.get("OTEL_SERVICE_NAME") or None,
+        prometheus_multiproc_dir=env.get("PROMETHEUS_MULTIPROC_DIR") or None,
+    )
 
 
 class ConfigError(Exception):
@@ -57,6 +93,8 @@ class Settings:
     missing_env: tuple[str, ...] = ()
     """Environment variables the config names that are not set."""
     unconfigured_providers: frozenset[str] = frozenset()
+    telemetry_env: TelemetryEnvironment = field(default_factory=TelemetryEnvironment)
+    """OTel exporter choice and the Prometheus multiprocess directory, from the environment."""
     """Providers whose ``api_key_env`` is not set: their deployments are left out of routing."""
 
 
@@ -111,7 +149,9 @@ def load_settings(path: str | Path, environ: Mapping[str, str] | None = None) ->
             admin_digest = "sha256:" + hashlib.sha256(admin_key.encode()).hexdigest()
         else:
             missing.append(config.admin.key_env)
-    return Settings(config, keys, admin_digest, source, tuple(missing), frozenset(unconfigured))
+    return Settings(
+        config, keys, admin_digest, source, tuple(missing), frozenset(unconfigured), telemetry_environment(env)
+    )
 
 
 def export_config_path(settings: Settings) -> None:

@@ -53,6 +53,10 @@ class OutputStage(Protocol):
         """False when the policy has no output guard (the relay then skips filtering)."""
         ...
 
+    def plant(self, prepared: PreparedInput) -> PreparedInput:
+        """Plant what the guards will look for later (a canary in the system prompt)."""
+        ...
+
     def new_filter(self, prepared: PreparedInput) -> FilterLike:
         """A filter for one choice of one stream."""
         ...

@@ -13,10 +13,13 @@ from typing import Annotated, Literal
 import msgspec
 
 from schemas.base import ConfigStruct
+from schemas.cache import CacheConfig
 from schemas.input_guard_config import InputPolicy
 from schemas.limits import ModelPrice, TenantLimits
+from schemas.output_guard_config import OutputPolicy
 from schemas.providers import ProviderConfig
 from schemas.store import StoreConfig
+from schemas.telemetry import TelemetryConfig
 
 __all__ = [
     "AdminConfig",
@@ -64,6 +67,15 @@ class RetryConfig(ConfigStruct, kw_only=True):
     """An upstream Retry-After longer than this is not waited for: the next deployment is tried."""
     deadline_s: Annotated[float, msgspec.Meta(gt=0)] = 120.0
     """Overall budget for every attempt of one request, before its first byte to the client."""
+    breaker_failures: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 5
+    """Consecutive failed attempts that open a deployment's circuit breaker."""
+    breaker_error_rate: Annotated[float, msgspec.Meta(gt=0)] = 0.5
+    """Failure fraction over ``breaker_window_s`` that opens the circuit (over 1 disables this trigger)."""
+    breaker_window_s: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 30.0
+    breaker_min_requests: Annotated[int, msgspec.Meta(ge=1)] = 20
+    """Attempts the window must hold before the error rate is judged."""
+    breaker_cooldown_s: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 30.0
+    """How long an open circuit refuses traffic before one probe request is let through."""
 
 
 class Deployment(ConfigStruct, kw_only=True):
@@ -104,14 +116,16 @@ class TenantConfig(ConfigStruct, kw_only=True):
     limits: TenantLimits = TenantLimits()
     guard_policy: str = "default"
     keys: list[KeyConfig] = []
+    cache: CacheConfig = CacheConfig()
+    """The response cache for this tenant's requests (``schemas.cache``)."""
 
 
 class GuardPolicy(ConfigStruct, kw_only=True):
     """The guards applied to a tenant's requests (input) and responses (output)."""
 
     input: InputPolicy = InputPolicy()
-    output: msgspec.Raw | None = None
-    """Output guard policy; decoded by ``guards.output`` (kept raw here so schemas stay acyclic)."""
+    output: OutputPolicy = OutputPolicy()
+    """Output guards; every section is optional and ``{}`` runs none (the relay's fast path)."""
 
 
 class GatewayConfig(ConfigStruct, kw_only=True):
@@ -125,6 +139,8 @@ class GatewayConfig(ConfigStruct, kw_only=True):
     models: list[ModelConfig] = []
     tenants: list[TenantConfig] = []
     guard_policies: dict[str, GuardPolicy] = msgspec.field(default_factory=lambda: {"default": GuardPolicy()})
+    telemetry: TelemetryConfig = TelemetryConfig()
+    """Traces, metrics and the access log (``schemas.telemetry``)."""
 
     def problems(self) -> list[str]:
         """Every broken cross-reference, as ``path: message`` lines (empty when the config is sound)."""

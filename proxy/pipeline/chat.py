@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from proxy.state import GatewayState
     from schemas.chat import ChatCompletion, ChatCompletionRequest
 
-__all__ = ["ChatOutcome", "handle_chat"]
+__all__ = ["ChatOutcome", "handle_chat", "system_prompt_of"]
 
 _log = logging.getLogger("gateway.chat")
 _encoder = msgspec.json.Encoder()
@@ -161,6 +161,12 @@ class _Run:
         return out
 
 
+def system_prompt_of(messages: list[ChatMessage]) -> str | None:
+    """The text of every system/developer message, joined (what the leak guard compares against)."""
+    parts = [message_text(m) for m in messages if m.role in ("system", "developer")]
+    return "\n".join(parts) if parts else None
+
+
 async def handle_chat(state: GatewayState, principal: Principal, body: bytes, request_id: str) -> ChatOutcome:
     """Serve one chat completion request.
 
@@ -180,7 +186,7 @@ async def handle_chat(state: GatewayState, principal: Principal, body: bytes, re
     prepared = (
         input_stage.prepare(principal, request, request_id)
         if input_stage is not None
-        else PreparedInput(messages=request.messages)
+        else PreparedInput(messages=request.messages, system_prompt=system_prompt_of(request.messages))
     )
     if not prepared.messages:
         raise InvalidRequestError("'messages' must contain at least one message", param="messages")
@@ -188,9 +194,11 @@ async def handle_chat(state: GatewayState, principal: Principal, body: bytes, re
     new_filter: Callable[[], FilterLike] | None = None
     if output_stage is not None and output_stage.active:
         stage = output_stage
+        prepared = stage.plant(prepared)
+        guarded = prepared
 
         def new_filter() -> FilterLike:
-            return stage.new_filter(prepared)
+            return stage.new_filter(guarded)
 
     new_check: Callable[[], StructuredCheck] | None = None
     factory = state.structured.checker_factory(request) if state.structured is not None else None

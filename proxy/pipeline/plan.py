@@ -86,6 +86,7 @@ class StreamPlan:
         include_usage: bool,
         new_filter: Callable[[], FilterLike] | None = None,
         new_check: Callable[[], StructuredCheck] | None = None,
+        keep: bool = False,
     ) -> None:
         self._decoder = SSEDecoder()
         self._translator = translator
@@ -101,6 +102,8 @@ class StreamPlan:
         self.started = False
         """True once content or a tool call was produced: from then on the attempt cannot be switched."""
         self.blocked_rule: str | None = None
+        self.released: list[ChatCompletionChunk] | None = [] if keep else None
+        """With ``keep``: every chunk released to the client, in order (the response cache stores them)."""
 
     def feed(self, raw: bytes) -> list[ChatCompletionChunk]:
         """Process the next upstream bytes."""
@@ -112,6 +115,8 @@ class StreamPlan:
         for event in events:
             for chunk in self._translator.feed(event):
                 self._chunk(chunk, out)
+        if self.released is not None:
+            self.released += out
         return out
 
     def finish(self) -> list[ChatCompletionChunk]:
@@ -135,6 +140,8 @@ class StreamPlan:
             out.append(self._derive(cut))
         if self._include_usage and self.usage is not None and self._last is not None:
             out.append(self._derive([], self.usage))
+        if self.released is not None:
+            self.released += out
         return out
 
     def _derive(self, choices: list[ChunkChoice], usage: Usage | None = None) -> ChatCompletionChunk:

@@ -6,29 +6,30 @@ seen nothing. The loop therefore primes each stream: it reads until the plan pro
 content or the stream ended, and hands the primed stream to the relay. A non-streaming
 request collects its whole stream inside the attempt, so it can switch at any point.
 
-Retry policy (same deployment): connect errors, timeouts, malformed streams, 429 (waiting
-for Retry-After up to a cap) and 5xx, with exponential backoff and full jitter. Never a
-4xx the client caused. Any upstream failure falls back to the next deployment.
+Which failures are retried, fallen back from or counted by the breakers is
+``proxy.routing.policy`` (its docstring has the table). Time is bounded three ways: the
+provider's per-attempt ``connect``/``first_byte``/``idle`` timeouts (``proxy.upstream``),
+and ``retry.deadline_s`` over every attempt and backoff of the request until it is
+committed (a backoff that would cross it is skipped in favour of the next deployment).
+
+Every attempt is appended to ``records`` (attempt number, deployment, outcome, latency,
+error code) and logged as one ``gateway.routing`` debug line. The number of attempts is
+also put on the final error (``x-gateway-attempts``) when every candidate failed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from proxy.errors import (
-    GatewayError,
-    UpstreamError,
-    UpstreamProtocolError,
-    UpstreamRateLimitError,
-    UpstreamStatusError,
-    UpstreamTimeoutError,
-    UpstreamUnavailableError,
-)
+from proxy.errors import GatewayError, UpstreamError, UpstreamProtocolError, UpstreamTimeoutError
+from proxy.errors import UpstreamUnavailableError as _Unavailable
 from proxy.providers.base import LocalProvider
+from proxy.routing.policy import backoff_delay, is_health_failure, retry_same
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
@@ -40,7 +41,11 @@ if TYPE_CHECKING:
     from schemas.chat import ChatCompletionChunk
     from schemas.config import RetryConfig
 
-__all__ = ["AttemptRecord", "Served", "run_attempts"]
+__all__ = ["ATTEMPTS_HEADER", "AttemptRecord", "Served", "run_attempts"]
+
+ATTEMPTS_HEADER = "x-gateway-attempts"
+
+_log = logging.getLogger("gateway.routing")
 
 
 @dataclass(slots=True)
@@ -50,7 +55,9 @@ class AttemptRecord:
     number: int
     candidate: Candidate
     outcome: str = "pending"
+    """``pending``, then ``ok``, ``error`` or ``cancelled``."""
     latency_ms: float = 0.0
+    """Until the stream was primed (streaming) or fully collected (non-streaming), or failed."""
     error_code: str | None = None
     plan: StreamPlan | None = None
     """The attempt's plan once the upstream answered 200 (its usage is charged)."""
@@ -66,12 +73,6 @@ class Served:
     body: AsyncIterator[bytes]
     pending: list[ChatCompletionChunk] = field(default_factory=list)
     ended: bool = False
-
-
-def _retry_same(error: GatewayError) -> bool:
-    if isinstance(error, UpstreamStatusError):
-        return (error.upstream_status or 500) >= 500
-    return isinstance(error, UpstreamTimeoutError | UpstreamUnavailableError | UpstreamProtocolError)
 
 
 async def _open(candidate: Candidate, call: UpstreamCall, client: UpstreamClient) -> UpstreamResponse:
@@ -119,80 +120,147 @@ async def run_attempts(
     """Try the candidates in order until one serves; every attempt is appended to ``records``.
 
     Raises:
-        GatewayError: the last failure when every candidate failed, a client error at once,
-            or ``UpstreamTimeoutError`` when the deadline passed.
+        GatewayError: the last upstream failure when every candidate failed, a client error
+            (400-class) at once, or ``UpstreamTimeoutError`` when the deadline passed; it
+            carries the ``x-gateway-attempts`` header.
     """
-    jitter = rng or random.Random()
+    try:
+        return await _loop(candidates, prepare, make_plan, client, retry, collect, records, rng or random.Random())
+    except GatewayError as error:
+        error.headers[ATTEMPTS_HEADER] = str(len(records))
+        raise
+
+
+async def _loop(
+    candidates: list[Candidate],
+    prepare: Callable[[Candidate], Awaitable[UpstreamCall]],
+    make_plan: Callable[[Candidate, UpstreamCall], StreamPlan],
+    client: UpstreamClient,
+    retry: RetryConfig,
+    collect: bool,
+    records: list[AttemptRecord],
+    jitter: random.Random,
+) -> Served:
     deadline = time.monotonic() + retry.deadline_s
-    last: GatewayError = UpstreamUnavailableError("no deployment is available for this model")
+    last: GatewayError | None = None
+    skipped: GatewayError = _Unavailable("no deployment is available for this model")
     for candidate in candidates:
-        if not candidate.breaker.allow():
-            last = UpstreamUnavailableError(f"deployment {candidate.label} is unavailable (circuit open)")
-            continue
-        for attempt in range(retry.attempts):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise UpstreamTimeoutError("the request deadline passed before any deployment answered")
+        for retry_number in range(retry.attempts):
+            if retry_number:
+                assert last is not None
+                if not retry_same(last):
+                    break
+                delay = backoff_delay(retry_number - 1, retry, last, jitter)
+                if delay is None or time.monotonic() + delay >= deadline:
+                    break
+                await asyncio.sleep(delay)
+            if time.monotonic() >= deadline:
+                raise UpstreamTimeoutError(
+                    f"the request deadline ({retry.deadline_s:g} s) passed before any deployment answered"
+                )
+            # Asked last, right before the attempt: a half-open breaker hands out its one probe here.
+            if not candidate.breaker.allow():
+                skipped = _Unavailable(f"deployment {candidate.label} is unavailable (circuit open)")
+                break
+            call = await _prepare(prepare, candidate, deadline)
             record = AttemptRecord(len(records) + 1, candidate)
             records.append(record)
             try:
-                return await _attempt(record, remaining, prepare, make_plan, client, collect=collect)
+                return await _attempt(record, call, deadline, make_plan, client, collect=collect)
             except UpstreamError as error:
-                candidate.breaker.record_failure()
                 last = error
-            if attempt + 1 >= retry.attempts or not _retry_same(last) or not candidate.breaker.allow():
-                break
-            delay = _backoff(attempt, retry, last, jitter)
-            if delay is None or time.monotonic() + delay >= deadline:
-                break
-            await asyncio.sleep(delay)
-    raise last
+    raise last or skipped
+
+
+async def _prepare(
+    prepare: Callable[[Candidate], Awaitable[UpstreamCall]], candidate: Candidate, deadline: float
+) -> UpstreamCall:
+    """Admission and request building: not an attempt (nothing was sent), but within the deadline.
+
+    A refusal here (a fallback alias over budget) goes to the client as it is. The breaker
+    probe, if this request holds it, is released: the deployment was not tried.
+    """
+    try:
+        async with asyncio.timeout(deadline - time.monotonic()):
+            return await prepare(candidate)
+    except BaseException as exc:
+        candidate.breaker.release()
+        if isinstance(exc, TimeoutError):
+            raise UpstreamTimeoutError("the request deadline passed during admission") from exc
+        raise
 
 
 async def _attempt(
     record: AttemptRecord,
-    remaining: float,
-    prepare: Callable[[Candidate], Awaitable[UpstreamCall]],
+    call: UpstreamCall,
+    deadline: float,
     make_plan: Callable[[Candidate, UpstreamCall], StreamPlan],
     client: UpstreamClient,
     *,
     collect: bool,
 ) -> Served:
-    """One attempt, bounded by what is left of the deadline; records its outcome."""
+    """One attempt, bounded by what is left of the deadline; records, logs and reports its outcome."""
     candidate = record.candidate
     started = time.perf_counter()
     response: UpstreamResponse | None = None
     try:
-        async with asyncio.timeout(remaining):
-            call = await prepare(candidate)
-            response = await _open(candidate, call, client)
-            record.plan = make_plan(candidate, call)
-            served = await _prime(record, record.plan, response, collect=collect)
+        try:
+            async with asyncio.timeout(deadline - time.monotonic()):
+                response = await _open(candidate, call, client)
+                record.plan = make_plan(candidate, call)
+                served = await _prime(record, record.plan, response, collect=collect)
+        except TimeoutError as exc:
+            raise UpstreamTimeoutError("the request deadline passed during an attempt") from exc
     except BaseException as exc:
         record.latency_ms = (time.perf_counter() - started) * 1000
-        record.outcome = "cancelled" if isinstance(exc, asyncio.CancelledError) else "error"
         if response is not None:
             await response.aclose()
-        if isinstance(exc, TimeoutError):
-            record.error_code = UpstreamTimeoutError.code
-            raise UpstreamTimeoutError("the request deadline passed") from exc
-        if isinstance(exc, GatewayError):
-            record.error_code = exc.error_code
-            if not isinstance(exc, UpstreamError):
-                # The upstream is alive (it judged the request): release a half-open probe.
-                candidate.breaker.record_success()
+        _judge(record, exc)
+        _log_attempt(record)
         raise
     record.outcome = "ok"
     record.latency_ms = (time.perf_counter() - started) * 1000
     candidate.breaker.record_success()
+    _log_attempt(record)
     if served.ended:
         await response.aclose()
     return served
 
 
-def _backoff(attempt: int, retry: RetryConfig, error: GatewayError, rng: random.Random) -> float | None:
-    """Full-jitter exponential backoff; a Retry-After over the cap means: do not wait, fall back."""
-    if isinstance(error, UpstreamRateLimitError) and error.retry_after is not None:
-        return error.retry_after if error.retry_after <= retry.retry_after_cap_s else None
-    ceiling = min(retry.backoff_max_ms, retry.backoff_base_ms * (2**attempt)) / 1000
-    return rng.uniform(0, ceiling)
+def _judge(record: AttemptRecord, exc: BaseException) -> None:
+    """Set a failed attempt's outcome and report it to the deployment's breaker."""
+    breaker = record.candidate.breaker
+    if not isinstance(exc, GatewayError):
+        # Cancelled (client gone, server shutting down) or a bug: no verdict on the provider.
+        record.outcome = "cancelled" if isinstance(exc, asyncio.CancelledError) else "error"
+        record.error_code = None if record.outcome == "cancelled" else "internal_error"
+        breaker.release()
+        return
+    record.outcome = "error"
+    record.error_code = exc.error_code
+    if is_health_failure(exc):
+        breaker.record_failure()
+    else:
+        # The upstream answered and judged the request (or the output): it is alive.
+        breaker.record_success()
+
+
+def _log_attempt(record: AttemptRecord) -> None:
+    # Labels are provider/model names from config; no URL, header or key ever reaches this line.
+    _log.debug(
+        "attempt=%d alias=%s deployment=%s outcome=%s latency_ms=%.1f error=%s",
+        record.number,
+        record.candidate.alias,
+        record.candidate.label,
+        record.outcome,
+        record.latency_ms,
+        record.error_code or "-",
+        extra={
+            "attempt": record.number,
+            "alias": record.candidate.alias,
+            "deployment": record.candidate.label,
+            "outcome": record.outcome,
+            "latency_ms": round(record.latency_ms, 1),
+            "error_code": record.error_code,
+        },
+    )

@@ -1,9 +1,18 @@
 """The route table: which deployments can serve a model alias, in which order.
 
-Built once from config. ``candidates(alias)`` returns the alias's deployments in a
-weighted random order (healthy ones first; a zero weight is a standby used only when the
-others are unavailable), followed by the deployments of each fallback alias in turn.
-Fallback chains are followed once each, so a cycle in config cannot loop.
+Built once from config. ``candidates(alias)`` returns the alias's deployments, then the
+deployments of each fallback alias in turn (fallback chains are followed once each, so a
+cycle in config cannot loop). Within one alias the order is:
+
+1. deployments whose breaker is not open (closed or due for a half-open probe) with a
+   positive weight, in weighted random order: each next one is drawn with probability
+   ``weight / sum(weights left)``, so the first choice, which takes the traffic, splits
+   it in proportion to the weights among healthy deployments only;
+2. healthy standbys (weight 0), in config order: used only when every weighted one failed;
+3. deployments whose circuit is open, last (the attempt loop skips them; they are listed so
+   that a request still fails with "circuit open" rather than "unknown model").
+
+One breaker exists per distinct ``provider/model`` label, shared by every alias using it.
 """
 
 from __future__ import annotations
@@ -12,7 +21,7 @@ import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from proxy.routing.breaker import CircuitBreaker
+from proxy.routing.breaker import BreakerPolicy, CircuitBreaker
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -51,14 +60,16 @@ class RouteTable:
         providers: Mapping[str, tuple[Provider, Timeouts]],
         *,
         rng: random.Random | None = None,
+        breaker: BreakerPolicy | None = None,
     ) -> None:
         self._models = {m.name: m for m in models}
         self._providers = providers
         self._rng = rng or random.Random()
         self._breakers: dict[str, CircuitBreaker] = {}
+        policy = breaker or BreakerPolicy()
         for model in models:
             for dep in model.deployments:
-                self._breakers.setdefault(f"{dep.provider}/{dep.model}", CircuitBreaker())
+                self._breakers.setdefault(f"{dep.provider}/{dep.model}", CircuitBreaker(policy))
 
     def model(self, alias: str) -> ModelConfig | None:
         """The config of an alias, if it exists."""
@@ -72,6 +83,10 @@ class RouteTable:
     def breakers(self) -> dict[str, str]:
         """Deployment label -> breaker state, for /admin and metrics."""
         return {label: breaker.state for label, breaker in self._breakers.items()}
+
+    def breaker(self, label: str) -> CircuitBreaker | None:
+        """The breaker of the deployment labelled ``provider/model``."""
+        return self._breakers.get(label)
 
     def fallback_models(self, alias: str) -> list[ModelConfig]:
         """The alias and every alias its fallback chain reaches, in order, each once."""
@@ -92,8 +107,7 @@ class RouteTable:
         """Every deployment that may serve ``alias``, in the order to try them."""
         out: list[Candidate] = []
         for model in self.fallback_models(alias):
-            deployments = self._weighted_order(model.deployments)
-            for dep in deployments:
+            for dep in self._weighted_order(model.deployments):
                 provider, timeouts = self._providers[dep.provider]
                 breaker = self._breakers[f"{dep.provider}/{dep.model}"]
                 out.append(Candidate(model.name, model, dep, provider, timeouts, breaker))
@@ -102,10 +116,14 @@ class RouteTable:
     def _weighted_order(self, deployments: list[Deployment]) -> list[Deployment]:
         if len(deployments) == 1:
             return list(deployments)
-        weighted = [d for d in deployments if d.weight > 0]
-        standby = [d for d in deployments if d.weight == 0]
+        healthy: list[Deployment] = []
+        tripped: list[Deployment] = []
+        for dep in deployments:
+            is_open = self._breakers[f"{dep.provider}/{dep.model}"].state == "open"
+            (tripped if is_open else healthy).append(dep)
+        weighted = [d for d in healthy if d.weight > 0]
         order: list[Deployment] = []
         while weighted:
             pick = self._rng.choices(range(len(weighted)), weights=[d.weight for d in weighted])[0]
             order.append(weighted.pop(pick))
-        return order + standby
+        return order + [d for d in healthy if d.weight == 0] + tripped

@@ -25,6 +25,7 @@ __all__ = [
     "AdmitResult",
     "BucketSpec",
     "BucketState",
+    "CacheStore",
     "KeyStore",
     "LimitsStore",
     "SettleOp",
@@ -195,7 +196,32 @@ class KeyStore(Protocol):
         ...
 
 
-class Store(LimitsStore, KeyStore, Protocol):
+class CacheStore(Protocol):
+    """Response-cache entries and short coalescing locks, per tenant (the service layer is ``proxy.cache``).
+
+    Values are opaque bytes; ``digest`` is the hex SHA-256 request key. On Redis every key carries the tenant's
+    hash tag, so a tenant's entries live in the same Cluster slot as its limits. Like every store operation,
+    these raise :class:`StoreUnavailableError` when the backend cannot be reached.
+    """
+
+    async def cache_get(self, tenant: str, digest: str) -> bytes | None:
+        """The live entry stored under ``digest`` for ``tenant``, or ``None``."""
+        ...
+
+    async def cache_put(self, tenant: str, digest: str, value: bytes, ttl_ms: int) -> None:
+        """Store (or replace) an entry that expires after ``ttl_ms``."""
+        ...
+
+    async def cache_lock(self, tenant: str, digest: str, token: str, ttl_ms: int) -> bool:
+        """Take the fill lock of ``digest`` for ``ttl_ms`` unless someone holds it; ``True`` when taken."""
+        ...
+
+    async def cache_unlock(self, tenant: str, digest: str, token: str) -> None:
+        """Release the fill lock if ``token`` still holds it (an expired lock taken by another is left alone)."""
+        ...
+
+
+class Store(LimitsStore, KeyStore, CacheStore, Protocol):
     """The whole shared store: limits, keys, health, lifecycle."""
 
     async def ping(self) -> bool:

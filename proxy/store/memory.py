@@ -25,6 +25,7 @@ from proxy.store.base import (
     UsageQuery,
     UsageSnapshot,
 )
+from proxy.store.memory_cache import MemoryCacheTable
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -131,6 +132,7 @@ class MemoryStore:
         self._tenants: dict[str, _TenantState] = {}
         self._keys: dict[str, KeyRecord] = {}
         self._by_digest: dict[str, str] = {}
+        self._cache = MemoryCacheTable(clock)
 
     def _tenant(self, name: str) -> _TenantState:
         return self._tenants.setdefault(name, _TenantState())
@@ -273,3 +275,19 @@ class MemoryStore:
 
     async def aclose(self) -> None:
         """Nothing to release."""
+
+    async def cache_get(self, tenant: str, digest: str) -> bytes | None:
+        """See :meth:`proxy.store.base.CacheStore.cache_get`."""
+        return self._cache.get(tenant, digest)
+
+    async def cache_put(self, tenant: str, digest: str, value: bytes, ttl_ms: int) -> None:
+        """See :meth:`proxy.store.base.CacheStore.cache_put`."""
+        self._cache.put(tenant, digest, value, ttl_ms)
+
+    async def cache_lock(self, tenant: str, digest: str, token: str, ttl_ms: int) -> bool:
+        """See :meth:`proxy.store.base.CacheStore.cache_lock`."""
+        return self._cache.lock(tenant, digest, token, ttl_ms)
+
+    async def cache_unlock(self, tenant: str, digest: str, token: str) -> None:
+        """See :meth:`proxy.store.base.CacheStore.cache_unlock`."""
+        self._cache.unlock(tenant, digest, token)

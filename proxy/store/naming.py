@@ -5,7 +5,15 @@ one Redis Cluster slot; the API-key indexes (digest -> tenant, key id -> tenant)
 
 from __future__ import annotations
 
-__all__ = ["KEYS_DIGEST_INDEX", "KEYS_ID_INDEX", "KEYS_TENANTS", "limit_keys", "tenant_keys_hash"]
+__all__ = [
+    "KEYS_DIGEST_INDEX",
+    "KEYS_ID_INDEX",
+    "KEYS_TENANTS",
+    "cache_key",
+    "cache_lock_key",
+    "limit_keys",
+    "tenant_keys_hash",
+]
 
 KEYS_DIGEST_INDEX = "gw:{keys}:digest"
 """Hash: ``sha256:<hex>`` -> ``<tenant>\\n<key_id>``."""
@@ -28,3 +36,13 @@ def limit_keys(tenant: str, key_id: str) -> list[str]:
 def tenant_keys_hash(tenant: str) -> str:
     """Hash of the tenant's key records: key id -> encoded :class:`~schemas.keys.KeyRecord`."""
     return _prefix(tenant) + "keys"
+
+
+def cache_key(tenant: str, digest: str) -> str:
+    """A response-cache entry: ``gw:{t:<tenant>}:cache:<hex sha-256>``."""
+    return f"{_prefix(tenant)}cache:{digest}"
+
+
+def cache_lock_key(tenant: str, digest: str) -> str:
+    """The cross-replica fill lock of one cache entry (same slot as the entry)."""
+    return f"{_prefix(tenant)}cache-lock:{digest}"

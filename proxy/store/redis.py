@@ -28,7 +28,15 @@ from proxy.store.base import (
     UsageSnapshot,
 )
 from proxy.store.connection import UNAVAILABLE_ERRORS
-from proxy.store.naming import KEYS_DIGEST_INDEX, KEYS_ID_INDEX, KEYS_TENANTS, limit_keys, tenant_keys_hash
+from proxy.store.naming import (
+    KEYS_DIGEST_INDEX,
+    KEYS_ID_INDEX,
+    KEYS_TENANTS,
+    cache_key,
+    cache_lock_key,
+    limit_keys,
+    tenant_keys_hash,
+)
 from proxy.store.scripts import LimitScripts, load_limit_scripts
 from schemas.keys import KeyRecord
 
@@ -40,6 +48,8 @@ if TYPE_CHECKING:
 __all__ = ["RedisStore"]
 
 _ADMIT, _SETTLE, _USAGE = range(3)
+_UNLOCK = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+"""Compare-and-delete: a lock that expired and was taken by another replica is not released by the old owner."""
 _OUTCOMES: dict[int, tuple[AdmitOutcome, str]] = {
     0: ("ok", ""),
     1: ("rate", ""),
@@ -252,3 +262,21 @@ class RedisStore:
     async def aclose(self) -> None:
         """Close the client and its connection pool(s)."""
         await self._client.aclose()
+
+    async def cache_get(self, tenant: str, digest: str) -> bytes | None:
+        """See :meth:`proxy.store.base.CacheStore.cache_get`."""
+        value = await self._call(self._client.get(cache_key(tenant, digest)))
+        return None if value is None else bytes(value)
+
+    async def cache_put(self, tenant: str, digest: str, value: bytes, ttl_ms: int) -> None:
+        """See :meth:`proxy.store.base.CacheStore.cache_put`."""
+        await self._call(self._client.set(cache_key(tenant, digest), value, px=ttl_ms))
+
+    async def cache_lock(self, tenant: str, digest: str, token: str, ttl_ms: int) -> bool:
+        """See :meth:`proxy.store.base.CacheStore.cache_lock`."""
+        return bool(await self._call(self._client.set(cache_lock_key(tenant, digest), token, px=ttl_ms, nx=True)))
+
+    async def cache_unlock(self, tenant: str, digest: str, token: str) -> None:
+        """See :meth:`proxy.store.base.CacheStore.cache_unlock`."""
+        # Plain EVAL: an unlock happens once per cross-replica miss, not worth a script cache entry per node.
+        await self._call(self._client.eval(_UNLOCK, 1, cache_lock_key(tenant, digest), token))

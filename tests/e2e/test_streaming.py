@@ -38,7 +38,7 @@ def config_for(fake: FakeUpstream, *models: tuple[str, str, str]) -> dict[str, A
 
 
 def served(fake: FakeUpstream, tmp_path: Path, *models: tuple[str, str, str]) -> tuple[GatewayServer, str]:
-    key, record = make_key("acme")
+    key, record = make_key("acme", scopes=("chat", "system"))
     server = GatewayServer(config_for(fake, *models), tmp_path, extra_keys=(record,), environ={"UP_KEY": "sk-up"})
     server.start()
     return server, key

@@ -1,0 +1,163 @@
+"""Hashed n-gram features of a normalised text, for the whole text and for its parts.
+
+Features, computed on the *normalised* text (``guards.text.normalize``):
+
+* character 3-, 4- and 5-grams, hashed with a vectorised polynomial hash (no Python loop per
+  character, which keeps a 2,000-character text well under a millisecond);
+* word unigrams and bigrams (CRC-32 of each word, combined in numpy).
+
+Each n-gram family is hashed with its own seed into ``2**bits`` buckets. The text is hashed
+once (``Positional``); the feature set of any span (a window, a sentence) is then a slice of
+those arrays, so scoring a document part by part costs one ``np.unique`` per part.
+
+Parts. ``windows`` are half-overlapping fixed-size windows (the direct head: a long prompt
+must not dilute its attack paragraph). ``segments`` are sentences and lines, each alone and
+joined with its successor (the indirect head: an injected instruction is one or two short
+sentences inside otherwise ordinary content).
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["DEFAULT_BITS", "Positional", "U32", "feature_indices", "positional", "segment_spans", "window_spans"]
+
+DEFAULT_BITS = 18
+_P = np.uint64(0x100000001B3)
+_SEEDS = {
+    3: 0x9E3779B97F4A7C15,
+    4: 0xC2B2AE3D27D4EB4F,
+    5: 0x165667B19E3779F9,
+    1: 0x27D4EB2F165667C5,
+    2: 0x85EBCA77C2B2AE63,
+}
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_NS = (3, 4, 5)
+
+_WORD_RE = re.compile(r"\S+")
+_SENTENCE = re.compile(r"[^\n.!?]+[.!?]*")
+_MIN_SEGMENT = 16
+
+U32 = npt.NDArray[np.uint32]
+
+
+def _mix(h: npt.NDArray[np.uint64], bits: int) -> U32:
+    # splitmix64 finaliser: spreads the polynomial hash so the top bits are usable as a bucket
+    h = h ^ (h >> np.uint64(30))
+    h = h * _M1
+    h = h ^ (h >> np.uint64(27))
+    h = h * _M2
+    h = h ^ (h >> np.uint64(31))
+    return (h >> np.uint64(64 - bits)).astype(np.uint32)
+
+
+class Positional(NamedTuple):
+    """Per-position hashes of one text: slice them to get the features of any span."""
+
+    grams: tuple[U32, U32, U32]
+    """Bucket of the char 3-, 4- and 5-gram starting at each position."""
+    words: U32
+    """Word unigram buckets followed by bigram buckets."""
+    starts: npt.NDArray[np.int64]
+    """Start offset of the (first) word of each entry of ``words``."""
+
+    def span(self, begin: int, stop: int) -> U32:
+        """Return the sorted, unique buckets of the n-grams that lie in ``text[begin:stop]``."""
+        parts = [g[begin : max(begin, stop - n + 1)] for g, n in zip(self.grams, _NS, strict=True)]
+        if self.words.shape[0]:
+            lo, hi = np.searchsorted(self.starts, (begin, stop))
+            parts.append(self.words[self._order][lo:hi])
+        return np.unique(np.concatenate(parts))
+
+    @property
+    def _order(self) -> npt.NDArray[np.int64]:
+        return np.argsort(self.starts, kind="stable")
+
+    def whole(self) -> U32:
+        """Return the buckets of the whole text."""
+        return np.unique(np.concatenate([*self.grams, self.words]))
+
+
+def positional(text: str, bits: int = DEFAULT_BITS) -> Positional:
+    """Hash ``text`` once; see ``Positional``."""
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    length = codes.shape[0]
+    grams: list[U32] = []
+    for n in _NS:
+        if length < n:
+            grams.append(np.zeros(0, dtype=np.uint32))
+            continue
+        h = np.full(length - n + 1, np.uint64(_SEEDS[n]), dtype=np.uint64)
+        for k in range(n):
+            h = h * _P + codes[k : length - n + 1 + k]
+        grams.append(_mix(h, bits))
+    starts: list[int] = []
+    hashes: list[int] = []
+    for match in _WORD_RE.finditer(text):
+        starts.append(match.start())
+        hashes.append(zlib.crc32(match.group().encode()))
+    words = np.zeros(0, dtype=np.uint32)
+    if hashes:
+        wh = np.array(hashes, dtype=np.uint64)
+        uni = _mix(wh ^ np.uint64(_SEEDS[1]), bits)
+        pairs = _mix(((wh[:-1] << np.uint64(32)) | wh[1:]) ^ np.uint64(_SEEDS[2]), bits)
+        # a bigram is attributed to its first word's position; sorted order makes span() a searchsorted
+        order = np.argsort(np.array(starts + starts[:-1], dtype=np.int64), kind="stable")
+        words = np.concatenate([uni, pairs])[order]
+        starts = [*starts, *starts[:-1]]
+        sorted_starts = np.array(starts, dtype=np.int64)[order]
+        return Positional((grams[0], grams[1], grams[2]), words, sorted_starts)
+    return Positional((grams[0], grams[1], grams[2]), words, np.zeros(0, dtype=np.int64))
+
+
+def feature_indices(text: str, bits: int = DEFAULT_BITS) -> U32:
+    """Return the sorted, unique feature buckets of a (normalised) text (empty for empty text)."""
+    return positional(text, bits).whole()
+
+
+def window_spans(length: int, window: int) -> list[tuple[int, int]]:
+    """Return half-overlapping ``window``-sized spans covering a text longer than ``window``."""
+    if length <= window:
+        return []
+    step = window // 2
+    return [(begin, begin + window) for begin in range(0, length - step, step)]
+
+
+def segment_spans(text: str, max_len: int) -> list[tuple[int, int]]:
+    """Return sentence / line spans, each alone and joined with the next one.
+
+    Fragments shorter than 16 characters (a greeting, a list bullet) are merged into the next
+    sentence; a sentence longer than ``max_len`` is cut into half-overlapping windows.
+    """
+    sentences: list[tuple[int, int]] = []
+    begin: int | None = None
+    for match in _SENTENCE.finditer(text):
+        start, stop = match.span()
+        if begin is None:
+            begin = start
+        if stop - begin >= _MIN_SEGMENT:
+            sentences.append((begin, stop))
+            begin = None
+    if begin is not None:
+        if sentences and len(text) - begin < _MIN_SEGMENT:
+            sentences[-1] = (sentences[-1][0], len(text))
+        else:
+            sentences.append((begin, len(text)))
+    spans: list[tuple[int, int]] = []
+    for start, stop in sentences:
+        if stop - start > max_len:
+            spans.extend((start + a, start + b) for a, b in window_spans(stop - start, max_len))
+        else:
+            spans.append((start, stop))
+    pairs = [
+        (first[0], second[1])
+        for first, second in zip(sentences, sentences[1:], strict=False)
+        if second[1] - first[0] <= max_len
+    ]
+    return spans + pairs

@@ -1,0 +1,257 @@
+"""Text normalisation for the injection screen: undo the cheap tricks before matching.
+
+``normalize(text)`` returns the text the rules and the classifier see, plus the list of
+obfuscation *signals* it had to undo. Steps, each a single pass (O(n) overall):
+
+1. Unicode tag characters (U+E0020..U+E007E, "ASCII smuggling") are mapped back to ASCII;
+   zero-width, bidi-control and soft-hyphen characters are deleted.
+2. NFKC (fullwidth and mathematical letters become ASCII), then case folding.
+3. Homoglyph folding, only inside words that mix Latin letters with look-alikes (so genuine
+   Cyrillic or Greek prose is left alone).
+4. Leetspeak folding, only inside tokens that mix letters with ``0 1 3 4 5 7``, so numbers,
+   codes and e-mail addresses stay as they are.
+5. Letters separated by single spaces (``i g n o r e``) are joined.
+6. Embedded base64 / hex runs that decode to readable UTF-8 text, and rot13 text (detected by
+   its lack of common English words), are decoded and appended as extra lines, so the rules
+   and the classifier see what the model would read.
+
+Whitespace is collapsed last. Nothing here raises on any input.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import codecs
+import re
+import unicodedata
+from typing import NamedTuple
+
+__all__ = ["NormalizedText", "fold", "normalize"]
+
+_DELETE = dict.fromkeys(
+    [
+        0x00AD,
+        0x180E,
+        0xFEFF,
+        *range(0x200B, 0x2010),
+        *range(0x202A, 0x202F),
+        *range(0x2060, 0x2065),
+        *range(0x2066, 0x206A),
+    ],
+)
+_BIDI = frozenset([*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F])
+_TAGS = {cp: cp - 0xE0000 for cp in range(0xE0020, 0xE007F)}
+_TAG_ENDS = dict.fromkeys([0xE0001, 0xE007F])
+
+# Latin look-alikes (Cyrillic, Greek, IPA) commonly used to dodge keyword filters.
+_HOMOGLYPHS = str.maketrans(
+    "аеорсухіјѕԁһӏԛԝɡνοαερτυχιβκмтнвłʀ",
+    "aeopcyxijsdhlqwgvoaeptuxibkmthblr",
+)
+_CONFUSABLE = frozenset("аеорсухіјѕԁһӏԛԝɡνοαερτυχιβκмтнвłʀ")
+_LEET = str.maketrans("013457", "oieast")
+
+_WORD = re.compile(r"\w+")
+_LEET_TOKEN = re.compile(r"\b(?:[a-z]+[013457][a-z013457]*|[013457]+[a-z][a-z013457]*)\b")
+_SPACED = re.compile(r"\b(?:[a-z] ){3,}[a-z]\b")
+_WS = re.compile(r"\s+")
+_B64 = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
+_HEX = re.compile(r"(?:[0-9a-fA-F]{2}[ :]?){8,}")
+_ASCII_WORD = re.compile(r"[a-z]+")
+_COMMON = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "and",
+        "or",
+        "to",
+        "of",
+        "in",
+        "on",
+        "is",
+        "are",
+        "be",
+        "you",
+        "your",
+        "i",
+        "it",
+        "this",
+        "that",
+        "for",
+        "with",
+        "as",
+        "not",
+        "do",
+        "all",
+        "what",
+        "how",
+        "now",
+        "me",
+        "my",
+        "we",
+        "from",
+        "at",
+        "by",
+        "if",
+        "no",
+        "yes",
+        "any",
+        "say",
+        "tell",
+        "ignore",
+    ]
+)
+_MAX_DECODED = 8
+
+
+class NormalizedText(NamedTuple):
+    """The screen's view of a text."""
+
+    text: str
+    """Folded text plus any decoded segments, one per line."""
+    signals: frozenset[str]
+    """Obfuscation tricks that were undone: zero_width, bidi, tag_chars, homoglyph, leet, spaced, base64, hex, rot13."""
+
+
+def _fold_homoglyphs(text: str, signals: set[str]) -> str:
+    def repl(match: re.Match[str]) -> str:
+        word = match.group(0)
+        if word.isascii() or not any(c in _CONFUSABLE for c in word):
+            return word
+        if not any("a" <= c <= "z" for c in word) and not _looks_latin_disguised(word):
+            return word
+        signals.add("homoglyph")
+        return word.translate(_HOMOGLYPHS)
+
+    return _WORD.sub(repl, text)
+
+
+def _looks_latin_disguised(word: str) -> bool:
+    # A word written only in look-alikes ("ѕуѕтем") reads as Latin once folded.
+    return len(word) >= 3 and all(c in _CONFUSABLE for c in word)
+
+
+def _fold_leet(text: str, signals: set[str]) -> str:
+    def repl(match: re.Match[str]) -> str:
+        signals.add("leet")
+        return match.group(0).translate(_LEET)
+
+    return _LEET_TOKEN.sub(repl, text)
+
+
+def _readable(raw: bytes) -> str | None:
+    try:
+        decoded = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if len(decoded) < 6:
+        return None
+    printable = sum(1 for c in decoded if c.isprintable() or c in "\n\t")
+    letters = sum(1 for c in decoded if c.isalpha() or c == " ")
+    if printable < 0.95 * len(decoded) or letters < 0.6 * len(decoded):
+        return None
+    return decoded
+
+
+def _decode_base64(run: str) -> str | None:
+    stripped = run.rstrip("=")
+    if stripped.isalpha() and (stripped.islower() or stripped.isupper()):
+        return None  # a long plain word or an identifier, not an encoding
+    padded = stripped + "=" * (-len(stripped) % 4)
+    altchars = b"-_" if ("-" in run or "_" in run) else None
+    try:
+        raw = base64.b64decode(padded, altchars=altchars, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return _readable(raw)
+
+
+def _decode_embedded(original: str, signals: set[str]) -> list[str]:
+    found: list[str] = []
+    for match in _B64.finditer(original):
+        if len(found) >= _MAX_DECODED:
+            break
+        decoded = _decode_base64(match.group(0))
+        if decoded is not None:
+            signals.add("base64")
+            found.append(decoded)
+    for match in _HEX.finditer(original):
+        if len(found) >= _MAX_DECODED:
+            break
+        digits = re.sub(r"[ :]", "", match.group(0))
+        if len(digits) % 2:
+            digits = digits[:-1]
+        decoded = _readable(bytes.fromhex(digits))
+        if decoded is not None:
+            signals.add("hex")
+            found.append(decoded)
+    return found
+
+
+def _common_ratio(words: list[str]) -> float:
+    return sum(1 for w in words if w in _COMMON) / len(words) if words else 0.0
+
+
+def _decode_rot13(folded: str, signals: set[str]) -> str | None:
+    words = _ASCII_WORD.findall(folded)
+    if len(words) < 4 or _common_ratio(words) >= 0.1:
+        return None
+    rotated = codecs.encode(folded, "rot13")
+    if _common_ratio(_ASCII_WORD.findall(rotated)) < 0.25:
+        return None
+    signals.add("rot13")
+    return rotated
+
+
+def fold(text: str, signals: set[str] | None = None) -> str:
+    """Fold one text (steps 1-5 of the module docstring) without decoding embedded segments.
+
+    Args:
+        text: Any text.
+        signals: If given, receives the names of the tricks that were undone.
+
+    Returns:
+        The folded, lower-cased text with whitespace collapsed.
+    """
+    sig: set[str] = set() if signals is None else signals
+    if not text.isascii():
+        if any(0xE0000 <= ord(c) <= 0xE007F for c in text):
+            signals_text = text.translate(_TAGS)
+            if signals_text != text:
+                sig.add("tag_chars")
+                text = signals_text.translate(_TAG_ENDS)
+        stripped = text.translate(_DELETE)
+        if stripped != text:
+            sig.add("bidi" if any(ord(c) in _BIDI for c in text) else "zero_width")
+            text = stripped
+        text = unicodedata.normalize("NFKC", text).casefold()
+        text = _fold_homoglyphs(text, sig)
+    else:
+        text = text.lower()
+    text = _fold_leet(text, sig)
+    if _SPACED.search(text):
+        sig.add("spaced")
+        text = _SPACED.sub(lambda m: m.group(0).replace(" ", ""), text)
+    return _WS.sub(" ", text).strip()
+
+
+def normalize(text: str) -> NormalizedText:
+    """Return the screen's view of ``text``: folded, with embedded encodings decoded and appended.
+
+    Args:
+        text: A user message, tool result or document.
+
+    Returns:
+        The normalised text and the obfuscation signals found.
+    """
+    signals: set[str] = set()
+    folded = fold(text, signals)
+    extra = [fold(segment) for segment in _decode_embedded(text, signals)]
+    rotated = _decode_rot13(folded, signals)
+    if rotated is not None:
+        extra.append(rotated)
+    if extra:
+        folded = "\n".join([folded, *extra])
+    return NormalizedText(folded, frozenset(signals))

@@ -1,0 +1,232 @@
+"""OpenTelemetry traces: one root span per request, written after the fact from a ``RequestTrace``.
+
+Span tree (every child carries explicit start and end times taken on the request path)::
+
+    chat <alias>                    SERVER  gen_ai.* + gateway.* attributes, status code
+    ├── gateway.auth
+    ├── gateway.input_guards        gateway.guard.verdicts (input)
+    ├── gateway.cache               gateway.cache.status
+    ├── gateway.admission           one per model alias tried (a fallback alias has its own price)
+    ├── chat <upstream model>       CLIENT, one per upstream attempt (from AttemptRecords)
+    ├── gateway.output_guards       first to last filter call; gateway.guard.cpu_ms, verdicts (output)
+    └── gateway.settle
+
+Attribute names follow the GenAI semantic conventions (``gen_ai.operation.name``,
+``gen_ai.request.model``, ``gen_ai.response.model``, ``gen_ai.provider.name`` and the older
+``gen_ai.system``, ``gen_ai.usage.*``); the gateway's own are under ``gateway.``. Error
+*codes* are recorded, never messages (a provider's error text could echo a prompt).
+
+The exporter is chosen by the standard environment variables, read by ``proxy.settings``:
+``OTEL_TRACES_EXPORTER=otlp|console|none`` (here ``none`` by default: nothing leaves the
+process unless asked) and ``OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf|grpc``. Spans go
+through a ``BatchSpanProcessor``, so exporting never happens on the event loop. With no
+exporter, no tracer provider exists at all and ``Telemetry`` skips this module.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from opentelemetry.context import Context
+    from opentelemetry.sdk.trace.export import SpanExporter
+    from opentelemetry.util.types import AttributeValue
+
+    from proxy.settings import TelemetryEnvironment
+    from proxy.telemetry.context import RequestTrace
+    from schemas.telemetry import TelemetryConfig
+
+__all__ = ["SpanWriter", "TracingSetupError", "build_tracer_provider"]
+
+
+class TracingSetupError(Exception):
+    """The OTel environment names an exporter or protocol this installation cannot provide."""
+
+
+def _otlp_exporter(protocol: str) -> SpanExporter:
+    if protocol in ("http/protobuf", "http"):
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter  # noqa: PLC0415
+
+        return OTLPSpanExporter()
+    if protocol == "grpc":
+        try:
+            from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (  # type: ignore[import-not-found]  # noqa: PLC0415
+                OTLPSpanExporter as GrpcExporter,
+            )
+        except ImportError as exc:
+            raise TracingSetupError(
+                "OTEL_EXPORTER_OTLP_PROTOCOL=grpc needs the opentelemetry-exporter-otlp-proto-grpc package"
+            ) from exc
+        exporter: SpanExporter = GrpcExporter()
+        return exporter
+    raise TracingSetupError(f"unsupported OTLP protocol {protocol!r} (use http/protobuf or grpc)")
+
+
+def build_tracer_provider(
+    config: TelemetryConfig, env: TelemetryEnvironment, exporter: SpanExporter | None = None
+) -> TracerProvider | None:
+    """A tracer provider for this app, or ``None`` when tracing is off (no exporter, or disabled in config).
+
+    ``exporter`` (tests: an ``InMemorySpanExporter``) is exported to synchronously and overrides the
+    environment. The provider is not installed globally: two apps in one process stay separate.
+
+    Raises:
+        TracingSetupError: an unknown exporter name or an unavailable protocol.
+    """
+    if not config.tracing:
+        return None
+    processors = []
+    if exporter is not None:
+        processors.append(SimpleSpanProcessor(exporter))
+    else:
+        for name in env.traces_exporters:
+            if name == "otlp":
+                processors.append(BatchSpanProcessor(_otlp_exporter(env.otlp_protocol)))
+            elif name == "console":
+                processors.append(BatchSpanProcessor(ConsoleSpanExporter()))
+            else:
+                raise TracingSetupError(f"unsupported OTEL_TRACES_EXPORTER {name!r} (use otlp, console or none)")
+    if not processors:
+        return None
+    provider = TracerProvider(resource=Resource.create({"service.name": env.service_name or config.service_name}))
+    for processor in processors:
+        provider.add_span_processor(processor)
+    return provider
+
+
+class SpanWriter:
+    """Turns finished ``RequestTrace``\\ s into spans."""
+
+    def __init__(self, provider: TracerProvider, provider_kinds: Mapping[str, str]) -> None:
+        self._tracer = provider.get_tracer("proxy.telemetry")
+        self._kinds = provider_kinds
+        self._propagator = TraceContextTextMapPropagator()
+
+    def write(self, rt: RequestTrace) -> str:
+        """Emit the request's span tree; return its trace id (hex)."""
+
+        def at(mono_ns: int) -> int:
+            return rt.wall_ns + (mono_ns - rt.start_ns)
+
+        parent: Context | None = None
+        if rt.traceparent:
+            parent = self._propagator.extract({"traceparent": rt.traceparent})
+        root = self._tracer.start_span(
+            f"chat {rt.model or 'unknown'}",
+            context=parent,
+            kind=SpanKind.SERVER,
+            attributes=self._root_attributes(rt),
+            start_time=rt.wall_ns,
+        )
+        if rt.status >= 500 or (rt.stream and rt.outcome == "error"):
+            root.set_status(Status(StatusCode.ERROR))
+        ctx = trace.set_span_in_context(root)
+        settle_start = rt.end_ns
+        for phase in rt.phases:
+            attrs: dict[str, AttributeValue] = {}
+            if phase.error_code:
+                attrs["error.type"] = phase.error_code
+            if phase.name == "input_guards":
+                attrs["gateway.guard.verdicts"] = [v.label() for v in rt.verdicts if v.stage == "input"]
+            elif phase.name == "cache":
+                attrs["gateway.cache.status"] = rt.cache_status
+            elif phase.name == "settle":
+                settle_start = min(settle_start, phase.start_ns)
+            span = self._tracer.start_span(
+                f"gateway.{phase.name}", context=ctx, attributes=attrs, start_time=at(phase.start_ns)
+            )
+            span.end(end_time=at(phase.end_ns))
+        self._attempts(rt, ctx, at, settle_start)
+        if rt.guard_first_ns:
+            span = self._tracer.start_span(
+                "gateway.output_guards",
+                context=ctx,
+                attributes={
+                    "gateway.guard.cpu_ms": rt.guard_ns / 1e6,
+                    "gateway.guard.verdicts": [v.label() for v in rt.verdicts if v.stage == "output"],
+                },
+                start_time=at(rt.guard_first_ns),
+            )
+            span.end(end_time=at(rt.guard_last_ns))
+        root.end(end_time=at(rt.end_ns))
+        return format(root.get_span_context().trace_id, "032x")
+
+    def _attempts(self, rt: RequestTrace, ctx: Context, at: Callable[[int], int], settle_start: int) -> None:
+        previous_end = rt.start_ns
+        for index, record in enumerate(rt.records):
+            start = rt.attempt_starts[index] if index < len(rt.attempt_starts) else previous_end
+            end = start + int(record.latency_ms * 1e6)
+            if rt.stream and record.outcome == "ok":
+                # A streamed attempt lives on after priming, until the relay finished (settle starts).
+                end = max(end, settle_start)
+            previous_end = end
+            deployment = record.candidate.deployment
+            attrs: dict[str, AttributeValue] = {
+                "gen_ai.operation.name": "chat",
+                "gen_ai.request.model": deployment.model,
+                "gen_ai.provider.name": self._kinds.get(deployment.provider, deployment.provider),
+                "gateway.provider": deployment.provider,
+                "gateway.deployment": record.candidate.label,
+                "gateway.model_alias": record.candidate.alias,
+                "gateway.attempt.number": record.number,
+                "gateway.attempt.outcome": record.outcome,
+                "gateway.attempt.latency_ms": round(record.latency_ms, 3),
+            }
+            if record.error_code:
+                attrs["error.type"] = record.error_code
+            usage = record.plan.usage if record.plan is not None else None
+            if usage is not None:
+                attrs["gen_ai.response.model"] = deployment.model
+                attrs["gen_ai.usage.input_tokens"] = usage.prompt_tokens
+                attrs["gen_ai.usage.output_tokens"] = usage.completion_tokens
+            span = self._tracer.start_span(
+                f"chat {deployment.model}", context=ctx, kind=SpanKind.CLIENT, attributes=attrs, start_time=at(start)
+            )
+            if record.outcome == "error":
+                span.set_status(Status(StatusCode.ERROR))
+            span.end(end_time=at(end))
+
+    def _root_attributes(self, rt: RequestTrace) -> dict[str, AttributeValue]:
+        attrs: dict[str, AttributeValue] = {
+            "gen_ai.operation.name": "chat",
+            "gateway.request_id": rt.request_id,
+            "gateway.stream": rt.stream,
+            "gateway.outcome": rt.outcome,
+            "gateway.cache.status": rt.cache_status,
+            "gateway.guard.verdicts": [v.label() for v in rt.verdicts],
+            "gateway.cost.reserved_micro_usd": rt.reserved_micro_usd,
+            "gateway.cost.actual_micro_usd": rt.cost_micro_usd,
+            "gen_ai.usage.input_tokens": rt.input_tokens,
+            "gen_ai.usage.output_tokens": rt.output_tokens,
+            "gateway.attempts": len(rt.records),
+            "http.response.status_code": rt.status,
+        }
+        if rt.model:
+            attrs["gen_ai.request.model"] = rt.model
+        if rt.tenant:
+            attrs["gateway.tenant"] = rt.tenant
+        if rt.key_id:
+            attrs["gateway.key_id"] = rt.key_id
+        if rt.error_code:
+            attrs["error.type"] = rt.error_code
+        served = rt.served()
+        if served is not None:
+            deployment = served.candidate.deployment
+            kind = self._kinds.get(deployment.provider, deployment.provider)
+            attrs["gen_ai.response.model"] = deployment.model
+            attrs["gen_ai.provider.name"] = kind
+            attrs["gen_ai.system"] = kind
+            attrs["gateway.deployment"] = served.candidate.label
+            attrs["gateway.fallback"] = bool(rt.model) and served.candidate.alias != rt.model
+        if rt.first_token_ns is not None:
+            attrs["gateway.ttft_ms"] = round((rt.first_token_ns - rt.start_ns) / 1e6, 3)
+        return attrs
