@@ -136,4 +136,16 @@ async def breakers(request: Request[Any, Any, Any], gateway: Gateway) -> Respons
     return _json({"data": gateway.routes.breakers()})
 
 
-admin_routes = [list_tenants, list_keys, create_key, revoke_key, usage, breakers]
+@post("/admin/reload", status_code=200)
+async def reload_guards(request: Request[Any, Any, Any], gateway: Gateway) -> Response[bytes]:
+    """Reload the guard policies from the config file now; 409 with the reason if the file is invalid."""
+    await _require_admin(request, gateway)
+    if gateway.reloader is None:
+        raise InvalidRequestError("this gateway has no config file to reload from")
+    reason = gateway.reloader.reload()
+    if reason is not None:
+        return _json({"reloaded": False, "reason": reason}, status=409)
+    return _json({"reloaded": True, "generation": gateway.reloader.generation})
+
+
+admin_routes = [reload_guards, list_tenants, list_keys, create_key, revoke_key, usage, breakers]

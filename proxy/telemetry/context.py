@@ -166,6 +166,10 @@ class RequestTrace:
         """The request ended with ``exc`` (before or after the first byte)."""
         status = getattr(exc, "status", None)
         code = getattr(exc, "error_code", None)
+        http_status = getattr(exc, "status_code", None)
+        if isinstance(http_status, int) and status is None:
+            # Litestar's own exceptions (413 body too large, ...): a code from a fixed table, never the detail.
+            status, code = http_status, "request_too_large" if http_status == 413 else f"http_{http_status}"
         if isinstance(status, int) and isinstance(code, str):
             self.status, self.error_code = status, code
             self.outcome = "blocked" if code in _BLOCKED_CODES or code == "output_blocked" else "error"
@@ -236,7 +240,9 @@ class ObservedFilter:
         for finding in getattr(step, "findings", ()):
             action = str(getattr(finding, "action", "flag"))
             blocked = blocked or action == "block"
-            trace.verdict("output", str(getattr(finding, "rule", "output")), action, str(getattr(finding, "entity", "")))
+            trace.verdict(
+                "output", str(getattr(finding, "rule", "output")), action, str(getattr(finding, "entity", ""))
+            )
         block = step.block
         if block is not None and not blocked:
             trace.verdict("output", str(getattr(block, "rule", "output")), "block")

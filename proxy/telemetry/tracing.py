@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     from opentelemetry.context import Context
+    from opentelemetry.sdk.trace import SpanProcessor
     from opentelemetry.sdk.trace.export import SpanExporter
     from opentelemetry.util.types import AttributeValue
 
@@ -54,12 +55,12 @@ class TracingSetupError(Exception):
 
 def _otlp_exporter(protocol: str) -> SpanExporter:
     if protocol in ("http/protobuf", "http"):
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter  # noqa: PLC0415
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         return OTLPSpanExporter()
     if protocol == "grpc":
         try:
-            from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (  # type: ignore[import-not-found]  # noqa: PLC0415
+            from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (  # type: ignore[import-not-found]
                 OTLPSpanExporter as GrpcExporter,
             )
         except ImportError as exc:
@@ -84,7 +85,7 @@ def build_tracer_provider(
     """
     if not config.tracing:
         return None
-    processors = []
+    processors: list[SpanProcessor] = []
     if exporter is not None:
         processors.append(SimpleSpanProcessor(exporter))
     else:

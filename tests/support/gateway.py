@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 import msgspec
 import uvicorn
+from litestar.di import Provide
 
 from proxy.app import create_app
 from proxy.auth import digest_key, mint_key
@@ -76,7 +77,9 @@ class GatewayServer:
     def state(self) -> GatewayState:
         """The app's long-lived objects (for assertions on limits, breakers, ...)."""
         provider = self.app.dependencies["gateway"]
-        return provider.dependency()  # type: ignore[no-any-return]
+        assert isinstance(provider, Provide)
+        state: GatewayState = provider.dependency()
+        return state
 
     def start(self) -> str:
         """Start serving; return ``http://127.0.0.1:<port>``."""
