@@ -11,6 +11,14 @@ BENCHMARKS = {
     "overhead": "bench.overhead",
     "guards": "bench.guards",
     "limits": "bench.limits",
+    "cache": "bench.cache",
+    "injection": "bench.injection",
+    "sidebyside": "bench.sidebyside",
+    "nginx": "bench.nginx",
+    "litellm": "bench.litellm_bench",
+    "memory": "bench.memory",
+    "scaleout": "bench.scaleout",
+    "suite": "bench.suite",
 }
 
 

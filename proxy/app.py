@@ -18,6 +18,7 @@ from litestar.di import Provide
 from litestar.exceptions import HTTPException
 
 from proxy.auth import Authenticator
+from proxy.cache import ResponseCache
 from proxy.errors import GatewayError
 from proxy.guard_stages import build_stages
 from proxy.http_errors import handle_gateway_error, handle_http_exception, handle_unexpected
@@ -25,14 +26,17 @@ from proxy.input_guards import InputGuardsError
 from proxy.limits import Limits, TokenCounter, encoding_name_for
 from proxy.middleware import RequestIdMiddleware
 from proxy.providers.registry import build_provider
+from proxy.reload import Reloader
 from proxy.routes.admin import admin_routes
 from proxy.routes.chat import chat_completions, list_models
 from proxy.routes.health import healthz, readyz
+from proxy.routes.metrics import metrics
 from proxy.routing.breaker import breaker_policy
 from proxy.routing.table import RouteTable
 from proxy.settings import ConfigError
 from proxy.state import GatewayState
 from proxy.store.factory import create_store
+from proxy.telemetry import Telemetry, TracingSetupError
 from proxy.upstream import UpstreamClient
 
 if TYPE_CHECKING:
@@ -72,17 +76,27 @@ def build_state(settings: Settings, extra_keys: Iterable[KeyRecord] = ()) -> Gat
         inputs, outputs, structured = build_stages(config, settings.path.parent if settings.path else None)
     except InputGuardsError as exc:
         raise ConfigError(f"invalid configuration: {exc}") from exc
+    try:
+        telemetry = Telemetry.from_settings(settings)
+    except TracingSetupError as exc:
+        raise ConfigError(f"invalid telemetry environment: {exc}") from exc
     return GatewayState(
         settings=settings,
         routes=RouteTable(models, providers, breaker=breaker_policy(config.retry)),
         client=UpstreamClient(),
         store=store,
-        limits=Limits(store, {t.id: t.limits for t in config.tenants}),
+        limits=Limits(
+            store,
+            {t.id: t.limits for t in config.tenants},
+            lease_ms=int(config.store.reservation_lease_s * 1000),
+        ),
         auth=Authenticator(config.tenants, store, cache_ttl_s=config.server.key_cache_ttl_s, extra_keys=extra_keys),
         tokens=tokens,
         input_stages=inputs,
         output_stages=outputs,
         structured=structured,
+        cache=ResponseCache.from_config(store, config, settings.path.parent if settings.path else None),
+        telemetry=telemetry,
     )
 
 
@@ -90,13 +104,21 @@ def create_app(settings: Settings, *, extra_keys: Iterable[KeyRecord] = ()) -> L
     """The gateway as an ASGI app; ``extra_keys`` are static keys added to the config's (the demo key)."""
     state = build_state(settings, extra_keys)
 
+    reloader = Reloader(state, settings.path)
+    state.reloader = reloader
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await state.client.start()
+        await state.store.warm()
+        await reloader.start()
+        state.telemetry.startup()
         try:
             yield
         finally:
+            await reloader.stop()
             await state.detached.drain()
+            state.telemetry.shutdown()
             await state.client.aclose()
             await state.store.aclose()
 
@@ -104,7 +126,7 @@ def create_app(settings: Settings, *, extra_keys: Iterable[KeyRecord] = ()) -> L
         return state
 
     return Litestar(
-        route_handlers=[chat_completions, list_models, healthz, readyz, *admin_routes],
+        route_handlers=[chat_completions, list_models, healthz, readyz, metrics, *admin_routes],
         dependencies={"gateway": Provide(provide_gateway, sync_to_thread=False)},
         exception_handlers={
             GatewayError: handle_gateway_error,

@@ -82,6 +82,8 @@ class Reloader:
             return reason
         self._state.input_stages = inputs
         self._state.output_stages = outputs
+        # Answers cached under the old rules must not outlive them.
+        self._state.cache.reconfigure(config, self._path.parent)
         self.generation += 1
         _log.warning("guard rules reloaded (generation %d)", self.generation)
         return None

@@ -10,13 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from proxy.cache import ResponseCache
 from proxy.pipeline.stream import Detached
+from proxy.telemetry import Telemetry
 
 if TYPE_CHECKING:
     from proxy.auth import Authenticator, Principal
     from proxy.guard_stages import StructuredOutputs
     from proxy.limits import Limits, TokenCounter
     from proxy.pipeline.plan import FilterLike
+    from proxy.reload import Reloader
     from proxy.routing.table import RouteTable
     from proxy.settings import Settings
     from proxy.store.base import Store
@@ -82,6 +85,8 @@ class GatewayState:
         input_stages: dict[str, InputStage] | None = None,
         output_stages: dict[str, OutputStage] | None = None,
         structured: StructuredOutputs | None = None,
+        telemetry: Telemetry | None = None,
+        cache: ResponseCache | None = None,
     ) -> None:
         self.settings = settings
         self.routes = routes
@@ -96,3 +101,9 @@ class GatewayState:
         """Guard policy name -> output stage."""
         self.structured = structured
         self.detached = Detached()
+        self.cache = cache if cache is not None else ResponseCache(store)
+        """The per-tenant response cache (``proxy.cache``)."""
+        self.telemetry = telemetry or Telemetry.disabled()
+        """Traces, metrics and the access log (``proxy.telemetry``)."""
+        self.reloader: Reloader | None = None
+        """Rebuilds the guard stages from the config file (set by the composition root)."""

@@ -37,3 +37,6 @@ class StoreConfig(ConfigStruct, kw_only=True):
     """Extra attempts on a connection error or timeout before the limit's fail mode applies."""
     max_connections: Annotated[int, msgspec.Meta(ge=1)] = 64
     """Connection pool size per process (per node for a cluster)."""
+    reservation_lease_s: Annotated[float, msgspec.Meta(ge=1, le=86_400)] = 600.0
+    """A spend reservation not settled within this time (its replica died) is closed and charged in full.
+    Longer than the longest stream you serve: a stream outliving its lease is charged in full."""

@@ -31,10 +31,12 @@ import msgspec
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from pathlib import Path
 
     from schemas.chat import ChatCompletionRequest
+    from schemas.config import GatewayConfig
 
-__all__ = ["KEY_VERSION", "config_fingerprint", "is_deterministic", "request_key"]
+__all__ = ["KEY_VERSION", "config_fingerprint", "is_deterministic", "policy_fingerprints", "request_key"]
 
 KEY_VERSION = 1
 
@@ -56,6 +58,26 @@ class _KeyMaterial(msgspec.Struct, frozen=True, kw_only=True):
 def config_fingerprint(config: object) -> str:
     """Hex SHA-256 of a config Struct (a guard policy, a model), encoded with sorted keys."""
     return hashlib.sha256(msgspec.json.encode(config, order="sorted")).hexdigest()
+
+
+def policy_fingerprints(config: GatewayConfig, base_dir: Path | None = None) -> dict[str, str]:
+    """Guard policy name -> fingerprint of the policy config and of the injection rules file it names.
+
+    The rules file is read (relative to ``base_dir``, the config file's directory) because editing it changes
+    what the input guards do without changing the config. An unreadable file fingerprints as its path only:
+    the gateway refuses to start or reload with it anyway.
+    """
+    out: dict[str, str] = {}
+    for name, policy in config.guard_policies.items():
+        digest = hashlib.sha256(msgspec.json.encode(policy, order="sorted"))
+        rules = policy.input.injection.rules_file
+        if rules is not None and base_dir is not None:
+            try:
+                digest.update((base_dir / rules).read_bytes())
+            except OSError:
+                digest.update(b"unreadable")
+        out[name] = digest.hexdigest()
+    return out
 
 
 def is_deterministic(request: ChatCompletionRequest) -> bool:

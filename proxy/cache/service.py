@@ -19,7 +19,8 @@ Decisions, written down:
   streams reach ``finish`` as ``None`` and are never stored. An entry larger than ``max_entry_bytes`` is
   served but not stored.
 * **Coalescing.** Identical concurrent misses in one process wait on the first one's future (single-flight,
-  bounded by ``coalesce_wait_ms``; a waiter whose leader failed or timed out goes upstream itself). With
+  bounded by ``coalesce_wait_ms``, and by the leader's task: a leader that ends without ``finish`` releases its
+  waiters; a waiter whose leader failed or timed out goes upstream itself). With
   ``coalesce_across_replicas`` the leader also takes a store lock (``SET NX PX coalesce_wait_ms``); a leader
   that finds the lock held polls the entry (10 ms doubling to 200 ms) and takes over the lock if it is
   released without an entry. That costs a round trip per miss, so it is off by default.
@@ -44,12 +45,13 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from proxy.cache.key import KEY_VERSION, config_fingerprint, is_deterministic, request_key
+from proxy.cache.key import KEY_VERSION, config_fingerprint, is_deterministic, policy_fingerprints, request_key
 from proxy.cache.types import CacheEntry, CacheHit, CachePlan, CacheStats, Found
 from proxy.store.base import StoreUnavailableError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
+    from pathlib import Path
 
     from proxy.store.base import CacheStore
     from schemas.chat import ChatCompletion, ChatCompletionRequest
@@ -104,18 +106,23 @@ class ResponseCache:
         self._policies = dict(policies or {})
         self._models = dict(models or {})
         self._clock = clock
-        self._flights: dict[tuple[str, str], asyncio.Future[Found | None]] = {}
+        # (tenant, digest) -> (the leader's future, when waiting on it stops making sense)
+        self._flights: dict[tuple[str, str], tuple[asyncio.Future[Found | None], float]] = {}
         self._down_until = 0.0
         self.stats = CacheStats()
 
     @classmethod
-    def from_config(cls, store: CacheStore, config: GatewayConfig) -> ResponseCache:
-        """Fingerprint every guard policy and model of ``config`` once."""
+    def from_config(cls, store: CacheStore, config: GatewayConfig, base_dir: Path | None = None) -> ResponseCache:
+        """Fingerprint every guard policy (with its rules file, under ``base_dir``) and model of ``config``."""
         return cls(
             store,
-            policies={name: config_fingerprint(policy) for name, policy in config.guard_policies.items()},
+            policies=policy_fingerprints(config, base_dir),
             models={model.name: config_fingerprint(model) for model in config.models},
         )
+
+    def reconfigure(self, config: GatewayConfig, base_dir: Path | None = None) -> None:
+        """Re-fingerprint the guard policies after a guard reload: answers given under old rules then miss."""
+        self._policies = policy_fingerprints(config, base_dir)
 
     def plan(
         self,
@@ -160,17 +167,22 @@ class ResponseCache:
         if not plan.read or plan.digest is None or plan.config is None:
             return None
         slot = (plan.tenant, plan.digest)
-        flight = self._flights.get(slot)
+        flight = self._live_flight(slot)
         if flight is None:
             found = await self._read(plan)
             if found is not None:
                 return self._hit(plan, found, coalesced=False)
-            flight = self._flights.get(slot)  # another request may have started leading while we read
+            flight = self._live_flight(slot)  # another request may have started leading while we read
         if flight is not None:
-            return await self._join(plan, flight)
+            return await self._join(plan, *flight)
         if plan.config.coalesce_wait_ms > 0:
             plan.flight = asyncio.get_running_loop().create_future()
-            self._flights[slot] = plan.flight
+            self._flights[slot] = (plan.flight, self._clock() + plan.config.coalesce_wait_ms / 1000)
+            task = asyncio.current_task()
+            if task is not None:
+                # A leader that never calls finish() (it raised before reaching the upstream, or its response
+                # was never started) must not hold its waiters: its flight ends when its task does.
+                task.add_done_callback(lambda _: self._resolve(plan, None))
             if plan.config.coalesce_across_replicas:
                 found = await self._await_other_replica(plan)
                 if found is not None:
@@ -232,16 +244,27 @@ class ResponseCache:
             return
         plan.flight = None
         slot = (plan.tenant, plan.digest)
-        if self._flights.get(slot) is flight:
+        current = self._flights.get(slot)
+        if current is not None and current[0] is flight:
             del self._flights[slot]
         if not flight.done():
             flight.set_result(found)
 
-    async def _join(self, plan: CachePlan, flight: asyncio.Future[Found | None]) -> CacheHit | None:
-        assert plan.config is not None
+    def _live_flight(self, slot: tuple[str, str]) -> tuple[asyncio.Future[Found | None], float] | None:
+        """The flight to wait on, unless it outlived its wait bound (its leader never finished: a bug or a
+        stream response the server never started); then it is dropped so it cannot stall later requests."""
+        flight = self._flights.get(slot)
+        if flight is not None and flight[1] <= self._clock():
+            del self._flights[slot]
+            if not flight[0].done():
+                flight[0].set_result(None)
+            return None
+        return flight
+
+    async def _join(self, plan: CachePlan, flight: asyncio.Future[Found | None], deadline: float) -> CacheHit | None:
         try:
             # shield: a waiter that is cancelled (client gone) must not cancel the shared future
-            found = await asyncio.wait_for(asyncio.shield(flight), plan.config.coalesce_wait_ms / 1000)
+            found = await asyncio.wait_for(asyncio.shield(flight), max(deadline - self._clock(), 0.0))
         except TimeoutError:
             found = None
         if found is None:

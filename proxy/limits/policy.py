@@ -196,14 +196,17 @@ class Limits:
 
     def _refusal(self, req: AdmissionRequest, result: AdmitResult) -> RateLimitError:
         headers = rate_limit_headers(result.buckets)
-        retry_after, extra = retry_headers(result.retry_after_ms)
         if result.outcome == "budget":
+            # With the budget held only by open reservations nobody knows when it frees up: say 1 s,
+            # so clients back off instead of hammering (or giving up for lack of a header).
+            retry_after, extra = retry_headers(result.retry_after_ms or 1000)
             scope = "API key" if result.failed == "spend:key" else "tenant"
             return BudgetExceededError(
                 f"The {scope}'s spend limit for the current window cannot afford this request to {req.model!r}.",
-                retry_after=retry_after if result.retry_after_ms else None,
-                headers=headers | (extra if result.retry_after_ms else {}),
+                retry_after=retry_after,
+                headers=headers | extra,
             )
+        retry_after, extra = retry_headers(result.retry_after_ms)
         if result.outcome == "concurrency":
             return ConcurrencyLimitError(
                 "Too many concurrent streaming requests for this tenant; retry when one has finished.",

@@ -13,6 +13,7 @@ answered 200 is settled at zero: the provider did not bill it.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from guards.structured import build_repair_messages
+from proxy.cache import CACHE_HEADER, replay_stream
 from proxy.errors import (
     GatewayError,
     InvalidRequestError,
@@ -28,7 +30,7 @@ from proxy.errors import (
     ModelNotFoundError,
     PermissionDeniedError,
 )
-from proxy.limits import AdmissionRequest, PromptMessage
+from proxy.limits import AdmissionRequest, PromptMessage, cost_micro_usd, micro_price
 from proxy.limits import Usage as ChargedUsage
 from proxy.pipeline.decode import decode_chat_request
 from proxy.pipeline.plan import StreamPlan
@@ -43,11 +45,13 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
 
     from proxy.auth import Principal
+    from proxy.cache import CacheHit, CachePlan
     from proxy.limits import Admission
     from proxy.pipeline.plan import FilterLike, StructuredCheck
     from proxy.routing.attempts import AttemptRecord, Served
     from proxy.routing.table import Candidate
     from proxy.state import GatewayState
+    from proxy.telemetry import RequestTrace
     from schemas.chat import ChatCompletion, ChatCompletionRequest
 
 __all__ = ["ChatOutcome", "handle_chat", "system_prompt_of"]
@@ -63,6 +67,8 @@ class ChatOutcome:
     headers: dict[str, str]
     body: bytes | None = None
     stream: AsyncIterator[bytes] | None = None
+    saved_micro_usd: int = 0
+    """A cache hit: what the original answer cost (the tenant pays nothing)."""
 
 
 @dataclass(slots=True)
@@ -77,6 +83,8 @@ class _Run:
     prompt_tokens: int
     new_filter: Callable[[], FilterLike] | None
     new_check: Callable[[], StructuredCheck] | None
+    cache_plan: CachePlan
+    trace: RequestTrace
     admissions: dict[str, Admission] = field(default_factory=dict)
     records: list[AttemptRecord] = field(default_factory=list)
     settled: bool = False
@@ -85,19 +93,23 @@ class _Run:
     async def prepare(self, candidate: Candidate) -> UpstreamCall:
         admission = self.admissions.get(candidate.alias)
         if admission is None:
-            admission = await self.state.limits.admit(
-                AdmissionRequest(
-                    tenant=self.principal.tenant.id,
-                    key_id=self.principal.key_id,
-                    model=candidate.alias,
-                    prompt_tokens=self.prompt_tokens,
-                    max_output_tokens=self.request.output_limit,
-                    price=candidate.model.price,
-                    model_max_output_tokens=candidate.model.max_output_tokens,
-                    stream=self.request.stream,
+            with self.trace.phase("admission"):
+                admission = await self.state.limits.admit(
+                    AdmissionRequest(
+                        tenant=self.principal.tenant.id,
+                        key_id=self.principal.key_id,
+                        model=candidate.alias,
+                        prompt_tokens=self.prompt_tokens,
+                        max_output_tokens=self.request.output_limit,
+                        price=candidate.model.price,
+                        model_max_output_tokens=candidate.model.max_output_tokens,
+                        stream=self.request.stream,
+                    )
                 )
-            )
             self.admissions[candidate.alias] = admission
+            self.trace.reserved_micro_usd += admission.reserved_micro_usd
+            self.state.telemetry.reservation(self.principal.tenant.id, 1)
+        self.trace.attempt_starting()
         return UpstreamCall(
             request=self.request,
             raw=self.raw,
@@ -113,6 +125,7 @@ class _Run:
             include_usage=self.request.stream_options is not None and self.request.stream_options.include_usage,
             new_filter=self.new_filter,
             new_check=self.new_check,
+            keep=self.request.stream and self.cache_plan.write,
         )
 
     def _charged(self, record: AttemptRecord, admission: Admission) -> ChargedUsage:
@@ -136,6 +149,7 @@ class _Run:
         if self.settled:
             return
         self.settled = True
+        started = time.perf_counter_ns()
         for alias, admission in self.admissions.items():
             total_in = total_out = total_cached = 0
             for record in self.records:
@@ -146,16 +160,38 @@ class _Run:
                     total_cached += charged.cached_input_tokens
             usage = ChargedUsage(input_tokens=total_in, output_tokens=total_out, cached_input_tokens=total_cached)
             await self.state.limits.settle(admission, usage)
+            self.trace.charge(total_in, total_out, cost_micro_usd(usage, micro_price(admission.price)))
+        if self.admissions:
+            self.trace.add_phase("settle", started)
+            self.state.telemetry.reservation(self.principal.tenant.id, -len(self.admissions))
 
-    async def finalize(self, outcome: str, error: GatewayError | None) -> None:
+    async def close(self, served: Served | None, completion: ChatCompletion | None) -> None:
+        """Settle, then end the cache miss (``completion``: the complete answer the client got, else ``None``)."""
         await self.settle()
+        if self.cache_plan.finished or not self.cache_plan.write:
+            return
+        cost = 0
+        if completion is not None and served is not None:
+            record = served.record
+            admission = self.admissions.get(record.candidate.alias)
+            if admission is not None:
+                cost = cost_micro_usd(self._charged(record, admission), micro_price(record.candidate.model.price))
+        await self.state.cache.finish(self.cache_plan, completion, cost_micro_usd=cost)
+
+    async def finalize(self, served: Served, outcome: str, error: GatewayError | None) -> None:
+        released = served.plan.released
+        completion = collect(released, served.plan.usage) if outcome == "ok" and released is not None else None
+        await self.close(served, completion)
         _log.debug("request finished: %s %s", outcome, error.error_code if error else "")
+        self.trace.end_stream(outcome, error.error_code if error else None)
+        self.state.telemetry.finish(self.trace)
 
     def headers(self, served: Served) -> dict[str, str]:
         admission = self.admissions.get(served.record.candidate.alias)
         out = dict(admission.headers) if admission is not None else {}
         out["x-gateway-model"] = served.record.candidate.label
         out["x-gateway-attempts"] = str(len(self.records))
+        out[CACHE_HEADER] = self.cache_plan.status
         if served.record.candidate.alias != self.request.model:
             out["x-gateway-fallback"] = served.record.candidate.alias
         return out
@@ -167,8 +203,19 @@ def system_prompt_of(messages: list[ChatMessage]) -> str | None:
     return "\n".join(parts) if parts else None
 
 
-async def handle_chat(state: GatewayState, principal: Principal, body: bytes, request_id: str) -> ChatOutcome:
-    """Serve one chat completion request.
+async def handle_chat(
+    state: GatewayState,
+    principal: Principal,
+    body: bytes,
+    request_id: str,
+    *,
+    cache_control: str | None = None,
+    trace: RequestTrace | None = None,
+) -> ChatOutcome:
+    """Serve one chat completion request (``cache_control``: the request's ``Cache-Control`` header).
+
+    ``trace`` is the request's telemetry record; the caller finishes it on errors and for
+    non-streamed responses, the relay's finalize for streamed ones.
 
     Raises:
         GatewayError: anything that goes wrong before the first byte (the HTTP layer renders it).
@@ -181,24 +228,36 @@ async def handle_chat(state: GatewayState, principal: Principal, body: bytes, re
         raise ModelNotFoundError(
             f"The model '{request.model}' does not exist or you do not have access to it.", param="model"
         )
+    trace = trace or state.telemetry.start(request_id)
+    trace.model, trace.stream = request.model, request.stream
+    state.telemetry.note_prompt(trace, request.messages)
     policy = principal.tenant.guard_policy
     input_stage = state.input_stages.get(policy)
-    prepared = (
-        input_stage.prepare(principal, request, request_id)
-        if input_stage is not None
-        else PreparedInput(messages=request.messages, system_prompt=system_prompt_of(request.messages))
-    )
+    with trace.phase("input_guards"):
+        prepared = (
+            input_stage.prepare(principal, request, request_id)
+            if input_stage is not None
+            else PreparedInput(messages=request.messages, system_prompt=system_prompt_of(request.messages))
+        )
+    trace.input_findings(prepared.findings)
     if not prepared.messages:
         raise InvalidRequestError("'messages' must contain at least one message", param="messages")
+    # After the input guards (a refused request must stay refused), before admission (a hit costs nothing).
+    cache_started = time.perf_counter_ns()
+    cache_plan = state.cache.plan(principal.tenant, request, raw, cache_control)
+    hit = await state.cache.lookup(cache_plan)
+    trace.cache(cache_plan.status, cache_started)
+    if hit is not None:
+        return _traced_hit(state, trace, request, hit)
     output_stage = state.output_stages.get(policy)
     new_filter: Callable[[], FilterLike] | None = None
     if output_stage is not None and output_stage.active:
-        stage = output_stage
+        stage, observed = output_stage, trace
         prepared = stage.plant(prepared)
         guarded = prepared
 
         def new_filter() -> FilterLike:
-            return stage.new_filter(guarded)
+            return observed.observe_filter(stage.new_filter(guarded))
 
     new_check: Callable[[], StructuredCheck] | None = None
     factory = state.structured.checker_factory(request) if state.structured is not None else None
@@ -213,19 +272,39 @@ async def handle_chat(state: GatewayState, principal: Principal, body: bytes, re
     prompt_tokens = state.tokens.count_messages(
         tokenizer, (PromptMessage(m.role, message_text(m), m.name) for m in prepared.messages)
     )
-    run = _Run(state, principal, request, raw, prepared, prompt_tokens, new_filter, new_check)
+    run = _Run(state, principal, request, raw, prepared, prompt_tokens, new_filter, new_check, cache_plan, trace)
+    trace.records = run.records
     try:
         served = await _serve(run)
         if request.stream:
-            return ChatOutcome(run.headers(served), stream=relay(served, run.finalize, state.detached))
+            trace.first_token()
+            finalize = functools.partial(run.finalize, served)
+            return ChatOutcome(run.headers(served), stream=relay(served, finalize, state.detached))
         completion = collect(served.pending, served.plan.usage)
         if factory is not None:
             completion, served = await _validated(run, factory, completion, served)
     except BaseException:
-        await state.detached.run(run.settle())
+        await state.detached.run(run.close(None, None))
         raise
-    await state.detached.run(run.settle())
+    await state.detached.run(run.close(served, completion))
     return ChatOutcome(run.headers(served), body=_encoder.encode(completion))
+
+
+def _traced_hit(state: GatewayState, trace: RequestTrace, request: ChatCompletionRequest, hit: CacheHit) -> ChatOutcome:
+    if request.stream:
+        # A replay from memory: the answer is complete now, and nothing else will finish the trace.
+        trace.first_token()
+        state.telemetry.finish(trace)
+    return _cached(request, hit)
+
+
+def _cached(request: ChatCompletionRequest, hit: CacheHit) -> ChatOutcome:
+    headers = {CACHE_HEADER: "hit"}
+    if request.stream:
+        include_usage = request.stream_options is not None and request.stream_options.include_usage
+        stream = replay_stream(hit.completion, include_usage=include_usage)
+        return ChatOutcome(headers, stream=stream, saved_micro_usd=hit.saved_micro_usd)
+    return ChatOutcome(headers, body=_encoder.encode(hit.completion), saved_micro_usd=hit.saved_micro_usd)
 
 
 async def _serve(run: _Run) -> Served:

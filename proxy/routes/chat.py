@@ -33,11 +33,27 @@ def request_id(request: Request[Any, Any, Any]) -> str:
 @post("/v1/chat/completions", status_code=200)
 async def chat_completions(request: Request[Any, Any, Any], gateway: Gateway) -> Response[Any]:
     """OpenAI-compatible chat completions, streaming (SSE) or not."""
-    principal = await authenticate(request, gateway)
-    body = await request.body()
-    outcome = await handle_chat(gateway, principal, body, request_id(request))
+    telemetry = gateway.telemetry
+    trace = telemetry.start(request_id(request), request.headers.get("traceparent"))
+    try:
+        with trace.phase("auth"):
+            principal = await authenticate(request, gateway)
+        trace.identify(principal.tenant.id, principal.key_id)
+        body = await request.body()
+        outcome = await handle_chat(
+            gateway,
+            principal,
+            body,
+            trace.request_id,
+            cache_control=request.headers.get("cache-control"),
+            trace=trace,
+        )
+    except BaseException as exc:
+        telemetry.fail(trace, exc)
+        raise
     if outcome.stream is not None:
         return Stream(outcome.stream, media_type="text/event-stream", headers=outcome.headers | _SSE_HEADERS)
+    telemetry.finish(trace)
     return Response(outcome.body, media_type=MediaType.JSON, headers=outcome.headers)
 
 

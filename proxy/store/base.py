@@ -224,6 +224,10 @@ class CacheStore(Protocol):
 class Store(LimitsStore, KeyStore, CacheStore, Protocol):
     """The whole shared store: limits, keys, health, lifecycle."""
 
+    async def warm(self) -> None:
+        """Connect and prepare ahead of traffic, best effort; never raises."""
+        ...
+
     async def ping(self) -> bool:
         """``True`` when the backend answers (for /readyz); never raises."""
         ...

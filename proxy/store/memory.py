@@ -269,6 +269,9 @@ class MemoryStore:
         """See :meth:`proxy.store.base.KeyStore.list_keys`."""
         return sorted((r for r in self._keys.values() if tenant in (None, r.tenant)), key=lambda r: r.key_id)
 
+    async def warm(self) -> None:
+        """Nothing to connect."""
+
     async def ping(self) -> bool:
         """Always ``True``: the memory store is this process."""
         return True

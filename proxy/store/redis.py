@@ -251,6 +251,19 @@ class RedisStore:
             records += (msgspec.json.decode(v, type=KeyRecord) for v in raw)
         return sorted(records, key=lambda r: r.key_id)
 
+    async def warm(self) -> None:
+        """Connect (discovering a cluster's nodes) and load the scripts now, best effort.
+
+        Called at startup so the first burst of traffic does not pay for discovery and script
+        loading on a busy event loop (where the connect timeout could expire and a limit that
+        fails closed would refuse requests). Errors are ignored: the request path retries.
+        """
+        try:
+            await self.ping()
+            await self._load_scripts(stale=False)
+        except UNAVAILABLE_ERRORS:
+            return
+
     async def ping(self) -> bool:
         """See :meth:`proxy.store.base.Store.ping`."""
         try:
