@@ -30,6 +30,8 @@ def _config(upstream: str, digest: str) -> dict[str, Any]:
         "providers": [{"name": "up", "kind": "openai", "base_url": upstream + "/v1"}],
         "models": [{"name": "bench", "deployments": [{"provider": "up", "model": _UPSTREAM_MODEL}]}],
         "tenants": [{"id": "bench", "keys": [{"id": "bench", "digest": digest}]}],
+        # Issue 2's overhead is the bare proxy: no guard runs (bench.suite measures full enforcement).
+        "guard_policies": {"default": {"input": {"injection": {"enabled": False}, "spotlight": "off"}}},
     }
 
 

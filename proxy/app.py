@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 from litestar import Litestar
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 
@@ -28,7 +29,8 @@ from proxy.middleware import RequestIdMiddleware
 from proxy.providers.registry import build_provider
 from proxy.reload import Reloader
 from proxy.routes.admin import admin_routes
-from proxy.routes.chat import chat_completions, list_models
+from proxy.routes.chat import list_models
+from proxy.routes.chat_asgi import chat_completions
 from proxy.routes.health import healthz, readyz
 from proxy.routes.metrics import metrics
 from proxy.routing.breaker import breaker_policy
@@ -127,6 +129,7 @@ def create_app(settings: Settings, *, extra_keys: Iterable[KeyRecord] = ()) -> L
 
     return Litestar(
         route_handlers=[chat_completions, list_models, healthz, readyz, metrics, *admin_routes],
+        state=State({"gateway": state}),
         dependencies={"gateway": Provide(provide_gateway, sync_to_thread=False)},
         exception_handlers={
             GatewayError: handle_gateway_error,

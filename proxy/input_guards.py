@@ -101,7 +101,7 @@ def build_input_stages(config: GatewayConfig, base_dir: Path | None) -> dict[str
         InputGuardsError: a ``rules_file`` cannot be read or is invalid (the message says where).
     """
     classifier: InjectionClassifier | None = None
-    if any(p.input.injection.classifier for p in config.guard_policies.values()):
+    if any(p.input.injection.enabled and p.input.injection.classifier for p in config.guard_policies.values()):
         classifier = InjectionClassifier.load_default()
     stages: dict[str, InputGuards] = {}
     for name, policy in config.guard_policies.items():

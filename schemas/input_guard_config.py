@@ -48,6 +48,8 @@ VariableName = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63
 class InjectionPolicy(ConfigStruct, kw_only=True):
     """How the injection screen's score turns into an action."""
 
+    enabled: bool = True
+    """``false`` turns the screen off (role policy, templates and spotlighting still apply)."""
     action: InjectionAction = "block"
     threshold: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] = 0.8
     rule_actions: dict[str, RuleAction] = {}

@@ -36,6 +36,8 @@ def build_input_guard(
     Raises:
         guards.injection.rules.RulesError: The rules are invalid or ``rule_actions`` names an unknown rule.
     """
+    if not policy.injection.enabled:
+        return InputGuard(policy, None)
     ruleset = rules if rules is not None else load_rules(default_rules_bytes(), source="default_rules.yaml")
     if classifier is None and policy.injection.classifier:
         classifier = InjectionClassifier.load_default()

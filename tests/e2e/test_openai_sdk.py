@@ -220,3 +220,10 @@ def test_admin_requires_the_admin_key(served: tuple[GatewayServer, str, str]) ->
     assert httpx.get(server.base_url + "/admin/tenants", headers={"authorization": f"Bearer {key}"}).status_code == 403
     ok = httpx.get(server.base_url + "/admin/tenants", headers={"authorization": f"Bearer {ADMIN_KEY}"})
     assert [t["id"] for t in ok.json()["data"]] == ["acme", "globex"]
+
+
+def test_wrong_method_on_chat_is_a_405_envelope(served: tuple[GatewayServer, str, str]) -> None:
+    server, key, _ = served
+    response = httpx.get(server.base_url + "/v1/chat/completions", headers={"authorization": f"Bearer {key}"})
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "method_not_allowed"
