@@ -123,7 +123,9 @@ class UpstreamClient:
         if self._session is None:
             await self.start()
         assert self._session is not None
-        timeout = aiohttp.ClientTimeout(total=None, sock_connect=timeouts.connect, sock_read=timeouts.idle)
+        # No sock_read: it would also bound the wait for headers, cutting ``first_byte`` down to
+        # ``idle``. Headers are bounded by ``first_byte`` below, each body read by ``idle`` in chunks().
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=timeouts.connect)
         with _mapped("headers"):
             async with asyncio.timeout(timeouts.first_byte):
                 response = await self._session.request(

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from proxy.errors import ContentBlockedError, InvalidStructuredOutputError, UpstreamProtocolError
+from proxy.errors import ContentBlockedError, GatewayError, InvalidStructuredOutputError, UpstreamProtocolError
 from proxy.sse import SSEDecodeError, SSEDecoder
 from schemas.chat import ChatCompletionChunk, ChunkChoice, Usage
 
@@ -102,25 +102,43 @@ class StreamPlan:
         self.started = False
         """True once content or a tool call was produced: from then on the attempt cannot be switched."""
         self.blocked_rule: str | None = None
+        self._pending: GatewayError | None = None
         self.released: list[ChatCompletionChunk] | None = [] if keep else None
         """With ``keep``: every chunk released to the client, in order (the response cache stores them)."""
 
     def feed(self, raw: bytes) -> list[ChatCompletionChunk]:
-        """Process the next upstream bytes."""
-        try:
-            events = self._decoder.decode(raw)
-        except SSEDecodeError as exc:
-            raise UpstreamProtocolError("upstream sent a malformed event stream") from exc
+        """Process the next upstream bytes.
+
+        When a read holds good events and then a failure (a garbage line, an error event), the
+        chunks before the failure are returned first and the failure is raised by the next
+        ``feed``/``finish``: the client gets every byte of content it is charged for.
+        """
+        self._raise_pending()
         out: list[ChatCompletionChunk] = []
-        for event in events:
-            for chunk in self._translator.feed(event):
-                self._chunk(chunk, out)
+        try:
+            for event in self._decoder.decode(raw):
+                for chunk in self._translator.feed(event):
+                    self._chunk(chunk, out)
+        except SSEDecodeError as exc:
+            self._pending = UpstreamProtocolError("upstream sent a malformed event stream")
+            self._pending.__cause__ = exc
+        except GatewayError as exc:
+            self._pending = exc
+        if self._pending is not None and not out:
+            self._raise_pending()
         if self.released is not None:
             self.released += out
         return out
 
+    def _raise_pending(self) -> None:
+        pending = self._pending
+        if pending is not None:
+            self._pending = None
+            raise pending
+
     def finish(self) -> list[ChatCompletionChunk]:
         """End of the upstream body: the stream must have ended properly, then flush every stage."""
+        self._raise_pending()
         out: list[ChatCompletionChunk] = []
         try:
             events = self._decoder.flush()

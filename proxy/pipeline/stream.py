@@ -93,6 +93,10 @@ async def relay(
                 served.ended = True
         except GatewayError as exc:
             failure = exc
+            if isinstance(exc, UpstreamError):
+                # A provider that keeps breaking mid-stream must trip its breaker too.
+                served.record.candidate.breaker.record_failure()
+                served.record.outcome = "interrupted"
             if isinstance(exc, UpstreamError) and not isinstance(exc, StreamInterruptedError) and plan.started:
                 failure = StreamInterruptedError(
                     f"the upstream stream broke after the response started ({exc.error_code}); "

@@ -20,7 +20,8 @@ probe cannot keep a deployment out of rotation for ever.
 
 State is per process on purpose: it reflects what this replica sees, costs no round trip,
 and every replica converges on its own within a cooldown. Failures reported while the
-circuit is already open (requests that started before it opened) do not extend the cooldown.
+circuit is already open (requests that started before it opened) neither extend the cooldown
+nor close the circuit.
 """
 
 from __future__ import annotations
@@ -116,9 +117,15 @@ class CircuitBreaker:
         return True
 
     def record_success(self) -> None:
-        """An attempt succeeded (or the provider answered and judged the request): close the circuit."""
+        """An attempt succeeded (or the provider answered and judged the request); a probe's success closes.
+
+        A success reported while the circuit is open (a request that started before it opened)
+        is ignored: only the probe decides, or a flapping provider would keep its circuit closed.
+        """
+        if self._state == "open":
+            return
         self._streak = 0
-        if self._state != "closed":
+        if self._state == "half_open":
             self._state = "closed"
             self._probe_at = None
             self._reset_window()

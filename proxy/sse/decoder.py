@@ -47,18 +47,34 @@ class SSEDecoder:
         self._id: str | None = None
         self._retry: int | None = None
         self._max_line = max_line_bytes
+        self._error: SSEDecodeError | None = None
 
     def decode(self, chunk: bytes) -> list[SSEEvent]:
-        """Feed the next bytes; return the events they completed."""
+        """Feed the next bytes; return the events they completed.
+
+        Events completed before an invalid line are returned; the error is raised by the next
+        ``decode`` or ``flush`` (so a relay delivers what was valid before failing).
+        """
+        if self._error is not None:
+            raise self._error
+        events: list[SSEEvent] = []
+        try:
+            self._decode(chunk, events)
+        except SSEDecodeError as exc:
+            if not events:
+                raise
+            self._error = exc
+        return events
+
+    def _decode(self, chunk: bytes, events: list[SSEEvent]) -> None:
         if not chunk:
-            return []
+            return
         buf = self._tail + chunk if self._tail else chunk
         start = 0
         if self._skip_lf:
             self._skip_lf = False
             if buf[:1] == b"\n":
                 start = 1
-        events: list[SSEEvent] = []
         if b"\r" not in buf:
             # The common case (every major provider ends lines with LF): split in C, no regex.
             lines = buf[start:].split(b"\n")
@@ -67,7 +83,7 @@ class SSEDecoder:
             self._tail = lines[-1]
             if len(self._tail) > self._max_line:
                 raise SSEDecodeError("event-stream line exceeds the size limit")
-            return events
+            return
         for match in _LINE_END.finditer(buf, start):
             self._line(buf[start : match.start()], events)
             start = match.end()
@@ -77,10 +93,11 @@ class SSEDecoder:
         self._tail = buf[start:]
         if len(self._tail) > self._max_line:
             raise SSEDecodeError("event-stream line exceeds the size limit")
-        return events
 
     def flush(self) -> list[SSEEvent]:
         """End of stream: process an unterminated last line and dispatch a pending event."""
+        if self._error is not None:
+            raise self._error
         events: list[SSEEvent] = []
         if self._tail:
             self._line(self._tail, events)

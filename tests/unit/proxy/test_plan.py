@@ -175,3 +175,13 @@ def test_collect_folds_content_and_tool_calls() -> None:
     assert message.tool_calls[0].function.arguments == '{"a": 1}'
     assert message.tool_calls[0].id == "t1"
     assert done.choices[0].finish_reason == "tool_calls"
+
+
+def test_content_before_an_error_in_the_same_read_is_delivered_first() -> None:
+    plan = StreamPlan(OpenAIChunkTranslator("m"), include_usage=False)
+    data = sse(chunk("lorem"), chunk(" ipsum"), done=False) + b'data: {"error": {"message": "boom"}}\n\n'
+    out = plan.feed(data)
+    assert text_of(out) == "lorem ipsum"
+    assert plan.produced == ["lorem", " ipsum"]
+    with pytest.raises(UpstreamError, match="boom"):
+        plan.feed(b"")

@@ -83,3 +83,11 @@ def test_output_does_not_depend_on_how_bytes_were_split(lines: list[bytes], sep:
     points = sorted({c % (len(stream) + 1) for c in cuts})
     parts = [stream[a:b] for a, b in zip([0, *points], [*points, len(stream)], strict=True)]
     assert decode_all(parts) == whole
+
+
+def test_events_before_a_bad_line_are_delivered_then_the_error_is_raised() -> None:
+    decoder = SSEDecoder()
+    events = decoder.decode(b"data: one\n\ndata: two\n\ndata: \xff\n\n")
+    assert events == [SSEEvent("one"), SSEEvent("two")]
+    with pytest.raises(SSEDecodeError):
+        decoder.decode(b"data: three\n\n")
