@@ -6,6 +6,10 @@ forwards these Structs as the whole upstream body: adapters start from the clien
 top-level fields (``dict[str, msgspec.Raw]``) and replace only what the gateway changed,
 so parameters this file does not model still reach the provider untouched.
 
+What the gateway sends (responses, chunks, the model list) keeps every field, defaults
+included (``omit_defaults=False``), as OpenAI does: clients key on ``object``, ``index`` and
+``finish_reason: null``. Deltas and messages omit absent fields, also as OpenAI does.
+
 Sub-objects the gateway never inspects (image parts, audio, logprobs) are kept as
 ``msgspec.Raw`` so they round-trip byte for byte. Gateway extensions to the request are
 ``documents`` (retrieved, untrusted text) and ``template`` (a named prompt template).
@@ -184,7 +188,7 @@ class ResponseMessage(WireStruct, kw_only=True):
     refusal: str | None = None
 
 
-class Choice(WireStruct, kw_only=True):
+class Choice(WireStruct, kw_only=True, omit_defaults=False):
     """One choice of a non-streaming completion."""
 
     index: int = 0
@@ -193,7 +197,7 @@ class Choice(WireStruct, kw_only=True):
     logprobs: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
 
 
-class ChatCompletion(WireStruct, kw_only=True):
+class ChatCompletion(WireStruct, kw_only=True, omit_defaults=False):
     """A non-streaming completion (``object: chat.completion``)."""
 
     id: str
@@ -230,7 +234,7 @@ class Delta(WireStruct, kw_only=True):
     refusal: str | None = None
 
 
-class ChunkChoice(WireStruct, kw_only=True):
+class ChunkChoice(WireStruct, kw_only=True, omit_defaults=False):
     """One choice of a stream chunk."""
 
     index: int = 0
@@ -239,7 +243,7 @@ class ChunkChoice(WireStruct, kw_only=True):
     logprobs: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
 
 
-class ChatCompletionChunk(WireStruct, kw_only=True):
+class ChatCompletionChunk(WireStruct, kw_only=True, omit_defaults=False):
     """A stream chunk (``object: chat.completion.chunk``)."""
 
     id: str
@@ -251,7 +255,7 @@ class ChatCompletionChunk(WireStruct, kw_only=True):
     system_fingerprint: str | None = None
 
 
-class ModelObject(WireStruct, kw_only=True):
+class ModelObject(WireStruct, kw_only=True, omit_defaults=False):
     """One entry of ``GET /v1/models``."""
 
     id: str
@@ -260,7 +264,7 @@ class ModelObject(WireStruct, kw_only=True):
     owned_by: str = "gateway"
 
 
-class ModelList(WireStruct, kw_only=True):
+class ModelList(WireStruct, kw_only=True, omit_defaults=False):
     """``GET /v1/models``."""
 
     data: list[ModelObject]

@@ -227,3 +227,25 @@ def test_wrong_method_on_chat_is_a_405_envelope(served: tuple[GatewayServer, str
     response = httpx.get(server.base_url + "/v1/chat/completions", headers={"authorization": f"Bearer {key}"})
     assert response.status_code == 405
     assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_wire_shape_keeps_the_fields_clients_key_on(served: tuple[GatewayServer, str, str]) -> None:
+    server, key, _ = served
+    headers = {"authorization": f"Bearer {key}"}
+    body = {"model": "echo", "messages": [{"role": "user", "content": "a b"}]}
+    unary = httpx.post(server.base_url + "/v1/chat/completions", json=body, headers=headers).json()
+    assert unary["object"] == "chat.completion"
+    assert unary["choices"][0]["index"] == 0
+    assert unary["choices"][0]["finish_reason"] == "stop"
+    streamed = httpx.post(server.base_url + "/v1/chat/completions", json=body | {"stream": True}, headers=headers)
+    assert streamed.headers["content-type"].startswith("text/event-stream")
+    events = [line[6:] for line in streamed.text.splitlines() if line.startswith("data: ")]
+    assert events[-1] == "[DONE]"
+    import msgspec
+
+    chunks = [msgspec.json.decode(e) for e in events[:-1]]
+    assert all(c["object"] == "chat.completion.chunk" for c in chunks)
+    assert all(ch["index"] == 0 and "finish_reason" in ch for c in chunks for ch in c["choices"])
+    models = httpx.get(server.base_url + "/v1/models", headers=headers).json()
+    assert models["object"] == "list"
+    assert all(m["object"] == "model" for m in models["data"])
