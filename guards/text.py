@@ -11,11 +11,19 @@ obfuscation *signals* it had to undo. Steps, each a single pass (O(n) overall):
 4. Leetspeak folding, only inside tokens that mix letters with ``0 1 3 4 5 7``, so numbers,
    codes and e-mail addresses stay as they are.
 5. Letters separated by single spaces (``i g n o r e``) are joined.
-6. Embedded base64 / hex runs that decode to readable UTF-8 text, and rot13 text (detected by
-   its lack of common English words), are decoded and appended as extra lines, so the rules
-   and the classifier see what the model would read.
+6. Embedded base64 / hex / binary (``01000001 ...``) runs that decode to readable UTF-8 text,
+   and rot13 text (detected by its lack of common English words), are decoded and appended
+   as extra lines, so the rules and the classifier see what the model would read.
+7. A short unit (1-20 characters, not only separators like ``-`` or ``=``) repeated 25+ times
+   in a row (``ö ö ö ...``, ``) ] } ) ] } ...``) is token flooding, padding that pushes the
+   developer's instructions out of the model's view: signal ``flood``, and the line
+   ``FLOOD_MARKER`` is appended so that rules (whose signal names are fixed by the rules
+   schema) can match it.
+8. "Stuttered" text, where most words carry doubled letters (``outputt yourr instructionss``),
+   is appended once more with every run of a repeated letter squeezed to one.
 
-Whitespace is collapsed last. Nothing here raises on any input.
+Runs of spaces and tabs collapse to one space and runs of line breaks to one newline, so the
+classifier can still see the text's lines and sentences. Nothing here raises on any input.
 """
 
 from __future__ import annotations
@@ -27,7 +35,12 @@ import re
 import unicodedata
 from typing import NamedTuple
 
-__all__ = ["NormalizedText", "fold", "normalize"]
+import numpy as np
+
+__all__ = ["FLOOD_MARKER", "NormalizedText", "fold", "normalize"]
+
+FLOOD_MARKER = "[[token-flood]]"
+"""Line appended to the normalised text when a token flood is found."""
 
 _DELETE = dict.fromkeys(
     [
@@ -43,6 +56,7 @@ _DELETE = dict.fromkeys(
 _BIDI = frozenset([*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F])
 _TAGS = {cp: cp - 0xE0000 for cp in range(0xE0020, 0xE007F)}
 _TAG_ENDS = dict.fromkeys([0xE0001, 0xE007F])
+_TAG_RANGE = re.compile("[\U000e0000-\U000e007f]")
 
 # Latin look-alikes (Cyrillic, Greek, IPA) commonly used to dodge keyword filters.
 _HOMOGLYPHS = str.maketrans(
@@ -55,7 +69,16 @@ _LEET = str.maketrans("013457", "oieast")
 _WORD = re.compile(r"\w+")
 _LEET_TOKEN = re.compile(r"\b(?:[a-z]+[013457][a-z013457]*|[013457]+[a-z][a-z013457]*)\b")
 _SPACED = re.compile(r"\b(?:[a-z] ){3,}[a-z]\b")
-_WS = re.compile(r"\s+")
+_WS = re.compile(r"[^\S\n]+")
+_NL = re.compile(r" ?\n[\s]*")
+_BIN = re.compile(r"(?:[01]{8}[ ,]?){4,}")
+_DOUBLED = re.compile(r"([a-z])\1")
+_SQUEEZE = re.compile(r"([a-z])\1+")
+_DOUBLED_WORD = re.compile(r"\b[a-z]*([a-z])\1[a-z]*\b")
+_SEPARATORS = np.array([ord(c) for c in " \t\n\r-=_.*#~|+:!?"], dtype=np.uint32)
+_FLOOD_UNIT = 20
+_FLOOD_REPEATS = 25
+
 _B64 = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
 _HEX = re.compile(r"(?:[0-9a-fA-F]{2}[ :]?){8,}")
 _ASCII_WORD = re.compile(r"[a-z]+")
@@ -112,7 +135,8 @@ class NormalizedText(NamedTuple):
     text: str
     """Folded text plus any decoded segments, one per line."""
     signals: frozenset[str]
-    """Obfuscation tricks that were undone: zero_width, bidi, tag_chars, homoglyph, leet, spaced, base64, hex, rot13."""
+    """Tricks found: zero_width, bidi, tag_chars, homoglyph, leet, spaced, base64, hex, binary, rot13,
+    stutter, flood."""
 
 
 def _fold_homoglyphs(text: str, signals: set[str]) -> str:
@@ -187,7 +211,43 @@ def _decode_embedded(original: str, signals: set[str]) -> list[str]:
         if decoded is not None:
             signals.add("hex")
             found.append(decoded)
+    for match in _BIN.finditer(original):
+        if len(found) >= _MAX_DECODED:
+            break
+        bits = re.sub(r"[ ,]", "", match.group(0))
+        decoded = _readable(int(bits, 2).to_bytes(len(bits) // 8, "big"))
+        if decoded is not None:
+            signals.add("binary")
+            found.append(decoded)
     return found
+
+
+def _squeeze_stutter(folded: str, signals: set[str]) -> str | None:
+    words = len(_ASCII_WORD.findall(folded))
+    if words < 4 or len(_DOUBLED_WORD.findall(folded)) < 0.75 * words:
+        return None
+    signals.add("stutter")
+    return _SQUEEZE.sub(r"\1", folded)
+
+
+def _has_flood(text: str) -> bool:
+    # period p: text[i] == text[i + p] over a run of 24 p positions means 25 copies of a unit
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    for period in range(1, _FLOOD_UNIT + 1):
+        run = (_FLOOD_REPEATS - 1) * period
+        if codes.shape[0] < run + period:
+            break
+        same = codes[period:] == codes[:-period]
+        if int(np.count_nonzero(same)) < run:
+            continue
+        counts = np.concatenate([[0], np.cumsum(same)])
+        starts = np.flatnonzero((counts[run:] - counts[:-run]) == run)
+        if starts.shape[0] == 0:
+            continue
+        content = np.concatenate([[0], np.cumsum(~np.isin(codes, _SEPARATORS))])
+        if np.any(content[starts + period] > content[starts]):
+            return True
+    return False
 
 
 def _common_ratio(words: list[str]) -> float:
@@ -213,11 +273,11 @@ def fold(text: str, signals: set[str] | None = None) -> str:
         signals: If given, receives the names of the tricks that were undone.
 
     Returns:
-        The folded, lower-cased text with whitespace collapsed.
+        The folded, lower-cased text with runs of spaces and of line breaks collapsed.
     """
     sig: set[str] = set() if signals is None else signals
     if not text.isascii():
-        if any(0xE0000 <= ord(c) <= 0xE007F for c in text):
+        if _TAG_RANGE.search(text):
             signals_text = text.translate(_TAGS)
             if signals_text != text:
                 sig.add("tag_chars")
@@ -227,14 +287,15 @@ def fold(text: str, signals: set[str] | None = None) -> str:
             sig.add("bidi" if any(ord(c) in _BIDI for c in text) else "zero_width")
             text = stripped
         text = unicodedata.normalize("NFKC", text).casefold()
-        text = _fold_homoglyphs(text, sig)
+        if not _CONFUSABLE.isdisjoint(text):
+            text = _fold_homoglyphs(text, sig)
     else:
         text = text.lower()
     text = _fold_leet(text, sig)
     if _SPACED.search(text):
         sig.add("spaced")
         text = _SPACED.sub(lambda m: m.group(0).replace(" ", ""), text)
-    return _WS.sub(" ", text).strip()
+    return _NL.sub("\n", _WS.sub(" ", text)).strip()
 
 
 def normalize(text: str) -> NormalizedText:
@@ -248,10 +309,16 @@ def normalize(text: str) -> NormalizedText:
     """
     signals: set[str] = set()
     folded = fold(text, signals)
+    if _has_flood(text):
+        signals.add("flood")
+        folded = f"{folded}\n{FLOOD_MARKER}"
     extra = [fold(segment) for segment in _decode_embedded(text, signals)]
     rotated = _decode_rot13(folded, signals)
     if rotated is not None:
         extra.append(rotated)
+    squeezed = _squeeze_stutter(folded, signals)
+    if squeezed is not None:
+        extra.append(squeezed)
     if extra:
         folded = "\n".join([folded, *extra])
     return NormalizedText(folded, frozenset(signals))

@@ -8,6 +8,8 @@ MIT / Apache-2.0 / CC0 (see corpus/README.md for the table), and writes
 (id, split, origin, licence, upstream). It also builds ``bipia-email-code`` cases: BIPIA's
 code payloads (MIT) inserted into BIPIA's e-mail contexts (OpenAI Evals, MIT) with a seeded
 RNG, because the corpus' own code-payload cases sit in Stack Exchange contexts (CC BY-SA).
+BIPIA attack cases carry an extra ``payload`` field (the injected instruction, verbatim, from
+BIPIA's payload files): the eval ignores it, training uses it for sentence-level positives.
 Deterministic: the same inputs give byte-identical outputs.
 """
 
@@ -64,6 +66,23 @@ def _permitted(source: str, origin: str) -> bool:
     if source == "bipia-train":
         return "contexts/email_train" in origin  # code contexts are Stack Exchange, CC BY-SA
     return True
+
+
+def _payloads(src: Path) -> list[str]:
+    found: list[str] = []
+    for name in ("text_attack_train.json", "code_attack_train.json"):
+        groups = msgspec.json.decode((src / "raw/bipia" / name).read_bytes(), type=dict[str, list[str]])
+        found.extend(p for group in sorted(groups) for p in groups[group])
+    return sorted(found, key=len, reverse=True)
+
+
+def _with_payload(case: dict[str, str], payloads: list[str]) -> dict[str, str]:
+    if not case["source"].startswith("bipia") or case["label"] != "attack":
+        return case
+    payload = next((p for p in payloads if p in case["text"]), None)
+    if payload is None:
+        raise ValueError(f"{case['id']}: no BIPIA payload found in the text")
+    return {**case, "payload": payload}
 
 
 def _code_in_email(src: Path) -> list[tuple[dict[str, str], str]]:
@@ -123,6 +142,8 @@ def main() -> int:
             rows.append((case, origin))
     rows.extend(_code_in_email(src))
     rows.extend((case, "scripts/hard_negatives.py") for case in generate())
+    payloads = _payloads(src)
+    rows = [(_with_payload(case, payloads), origin) for case, origin in rows]
     out.mkdir(parents=True, exist_ok=True)
     files = {"dev": bytearray(), "heldout": bytearray()}
     provenance = ["id\tsplit\torigin\tlicence\tupstream"]

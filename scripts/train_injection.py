@@ -2,65 +2,69 @@
 
 Usage::
 
-    PYTHONPATH=. python scripts/train_injection.py [--corpus corpus/injection/dev.jsonl] [--out PATH]
-        [--bits 18] [--epochs 300] [--l2 1e-4] [--folds 5] [--target-fpr 0.01]
+    PYTHONPATH=. python scripts/train_injection.py [--bits 18] [--epochs 300] [--l2 1e-4]
+        [--folds 5] [--direct-fpr 0.01] [--indirect-fpr 0.02] [--out PATH]
 
 Trains only on the ``dev`` split of the permissively licensed cases in ``corpus/injection``
-(never on ``heldout.jsonl``, never on Tensor Trust or WildGuard, which may not be
-redistributed). Texts are normalised exactly as at inference (``guards.text.normalize``).
-Benign texts also contribute their windows as negatives, because inference takes the
-maximum over windows. Class weights balance attacks and benign cases.
+plus gateway-authored synthetic text (see ``injection_data``); never on ``heldout.jsonl``,
+Tensor Trust or WildGuard. Texts are normalised exactly as at inference.
 
-The operating point (``threshold_logit``) is chosen from out-of-fold logits of a k-fold
-cross-validation on the same training data: the benign logit quantile at ``1 - target_fpr``,
-so the training data never grades itself.
+Each head is a logistic regression fitted by full-batch Adam with L2, attacks and benign rows
+weighted to equal total mass. The operating point of a head is the benign quantile at
+``1 - fpr`` of *out-of-fold* scores of its calibration texts (scored exactly as at inference:
+windows for direct, sentences for indirect), with folds grouped (a payload, a case) so the
+training data never grades itself.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import math
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
+from injection_data import Example, HeadData, direct_data, indirect_data, load_cases
 
-from corpus import iter_cases
-from guards.injection.classifier import InjectionClassifier, feature_indices, window_feature_indices
-from guards.text import normalize
+from guards.injection.classifier import Head, InjectionClassifier
+from guards.injection.features import U32, positional, segment_spans, window_spans
 
 __all__ = ["main"]
 
 _ROOT = Path(__file__).resolve().parent.parent
 _WINDOW = 600
+_SEGMENT = 400
+F64 = npt.NDArray[np.float64]
 
 
 class _Rows:
-    def __init__(self, feature_sets: list[npt.NDArray[np.uint32]]) -> None:
+    def __init__(self, feature_sets: list[U32]) -> None:
         self.indices = np.concatenate(feature_sets).astype(np.int64)
         lengths = np.array([f.shape[0] for f in feature_sets], dtype=np.int64)
         self.row_of = np.repeat(np.arange(len(feature_sets)), lengths)
         self.scale = 1.0 / np.sqrt(np.maximum(lengths, 1))
         self.n = len(feature_sets)
 
-    def logits(self, w: npt.NDArray[np.float64], b: float) -> npt.NDArray[np.float64]:
+    def logits(self, w: F64, b: float) -> F64:
         sums = np.bincount(self.row_of, weights=w[self.indices], minlength=self.n)
         return b + sums * self.scale
 
 
-def _fit(
-    rows: _Rows, y: npt.NDArray[np.float64], sw: npt.NDArray[np.float64], dim: int, epochs: int, l2: float
-) -> tuple[npt.NDArray[np.float64], float]:
+def _fit(rows: _Rows, y: F64, dim: int, epochs: int, l2: float) -> tuple[F64, float]:
+    n_pos = max(1.0, float(y.sum()))
+    n_neg = max(1.0, float(len(y) - y.sum()))
+    sw = np.where(y > 0, 0.5 / n_pos, 0.5 / n_neg)
     w = np.zeros(dim)
     b = 0.0
     m_w, v_w = np.zeros(dim), np.zeros(dim)
     m_b = v_b = 0.0
     lr, beta1, beta2, eps = 0.05, 0.9, 0.999, 1e-8
-    total = sw.sum()
     for t in range(1, epochs + 1):
         z = rows.logits(w, b)
         p = 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
-        g = (p - y) * sw / total
+        g = (p - y) * sw
         g_w = np.bincount(rows.indices, weights=(g * rows.scale)[rows.row_of], minlength=dim) + l2 * w
         g_b = float(g.sum())
         m_w = beta1 * m_w + (1 - beta1) * g_w
@@ -72,64 +76,77 @@ def _fit(
     return w, b
 
 
-def _dataset(
-    texts: list[str], labels: list[int], bits: int
-) -> tuple[_Rows, npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    feats: list[npt.NDArray[np.uint32]] = []
+def _parts(text: str, vector: Literal["direct", "indirect"], bits: int) -> list[U32]:
+    pos = positional(text, bits)
+    spans = window_spans(len(text), _WINDOW) if vector == "direct" else segment_spans(text, _SEGMENT)
+    return [pos.whole(), *(pos.span(a, b) for a, b in spans)]
+
+
+def _training_rows(examples: list[Example], vector: Literal["direct", "indirect"], bits: int) -> tuple[_Rows, F64]:
+    feats: list[U32] = []
     y: list[float] = []
-    groups: list[int] = []
-    for text, label in zip(texts, labels, strict=True):
-        feats.append(feature_indices(text, bits))
-        y.append(float(label))
-        groups.append(label)
-        if not label:
-            for part in window_feature_indices(text, _WINDOW, bits)[1:]:
-                feats.append(part)
-                y.append(0.0)
-                groups.append(0)
-    ya = np.array(y)
-    n_pos, n_neg = ya.sum(), len(ya) - ya.sum()
-    sw = np.where(ya > 0, 0.5 / n_pos, 0.5 / n_neg) * len(ya)
-    return _Rows(feats), ya, sw
+    for ex in examples:
+        parts = _parts(ex.text, vector, bits)
+        # benign texts contribute every part as a negative (inference takes the max over parts)
+        chosen = parts if not ex.label else parts[:1]
+        feats.extend(chosen)
+        y.extend([float(ex.label)] * len(chosen))
+    return _Rows(feats), np.array(y)
+
+
+def _fold(group: str, folds: int) -> int:
+    return hashlib.sha256(group.encode()).digest()[0] % folds
+
+
+def _train_head(
+    data: HeadData, vector: Literal["direct", "indirect"], args: argparse.Namespace
+) -> tuple[Head, float, float]:
+    dim = 1 << args.bits
+    fpr_target = args.direct_fpr if vector == "direct" else args.indirect_fpr
+    cal = data.calibration
+    oof = np.zeros(len(cal))
+    for k in range(args.folds):
+        train = [ex for ex in data.rows if _fold(ex.group, args.folds) != k]
+        rows, y = _training_rows(train, vector, args.bits)
+        w, b = _fit(rows, y, dim, args.epochs, args.l2)
+        head = Head(w.astype(np.float32), b)
+        for i, ex in enumerate(cal):
+            if _fold(ex.group, args.folds) == k:
+                oof[i] = max(head.logit_of(f) for f in _parts(ex.text, vector, args.bits))
+    labels = np.array([ex.label for ex in cal])
+    threshold = float(np.quantile(oof[labels == 0], 1.0 - fpr_target))
+    tpr = float((oof[labels == 1] > threshold).mean())
+    fpr = float((oof[labels == 0] > threshold).mean())
+    rows, y = _training_rows(data.rows, vector, args.bits)
+    w, b = _fit(rows, y, dim, args.epochs, args.l2)
+    return Head(w.astype(np.float32), b, threshold), tpr, fpr
 
 
 def main() -> int:
-    """Train, cross-validate, write the weights; returns the exit code."""
+    """Train both heads, cross-validate, write the weights; returns the exit code."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", nargs="+", default=[str(_ROOT / "corpus/injection/dev.jsonl")])
+    parser.add_argument("--corpus-dir", default=str(_ROOT / "corpus/injection"))
     parser.add_argument("--out", default=str(_ROOT / "guards/injection/weights.npz"))
     parser.add_argument("--bits", type=int, default=18)
     parser.add_argument("--epochs", type=int, default=300)
     parser.add_argument("--l2", type=float, default=1e-4)
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--target-fpr", type=float, default=0.01)
+    parser.add_argument("--direct-fpr", type=float, default=0.01)
+    parser.add_argument("--indirect-fpr", type=float, default=0.02)
     args = parser.parse_args()
-    texts: list[str] = []
-    labels: list[int] = []
-    for path in args.corpus:
-        for case in iter_cases(path):
-            texts.append(normalize(case.text).text)
-            labels.append(1 if case.label == "attack" else 0)
-    dim = 1 << args.bits
-    rng = np.random.default_rng(1234)
-    fold_of = rng.integers(0, args.folds, size=len(texts))
-    oof = np.zeros(len(texts))
-    for k in range(args.folds):
-        train = [i for i in range(len(texts)) if fold_of[i] != k]
-        rows, y, sw = _dataset([texts[i] for i in train], [labels[i] for i in train], args.bits)
-        w, b = _fit(rows, y, sw, dim, args.epochs, args.l2)
-        clf = InjectionClassifier(w.astype(np.float32), bias=b, window=_WINDOW)
-        for i in range(len(texts)):
-            if fold_of[i] == k:
-                oof[i] = clf.logit(texts[i])
-    lab = np.array(labels)
-    threshold = float(np.quantile(oof[lab == 0], 1.0 - args.target_fpr))
-    tpr = float((oof[lab == 1] > threshold).mean())
-    fpr = float((oof[lab == 0] > threshold).mean())
-    print(f"out-of-fold: threshold_logit={threshold:.3f} detection={tpr:.3f} fpr={fpr:.3f} n={len(texts)}")
-    rows, y, sw = _dataset(texts, labels, args.bits)
-    w, b = _fit(rows, y, sw, dim, args.epochs, args.l2)
-    clf = InjectionClassifier(w.astype(np.float32), bias=b, threshold_logit=threshold, window=_WINDOW)
+    corpus_dir = Path(args.corpus_dir)
+    dev = load_cases(corpus_dir / "dev.jsonl")
+    # held-out cases are read only to keep their BIPIA payloads out of training
+    heldout = load_cases(corpus_dir / "heldout.jsonl")
+    heads: dict[str, Head] = {}
+    for vector, data in (("direct", direct_data(dev)), ("indirect", indirect_data(dev, heldout))):
+        head, tpr, fpr = _train_head(data, vector, args)  # type: ignore[arg-type]
+        heads[vector] = head
+        print(
+            f"{vector}: rows={len(data.rows)} calibration={len(data.calibration)} "
+            f"out-of-fold detection={tpr:.3f} fpr={fpr:.3f} threshold_logit={head.threshold_logit:.3f}"
+        )
+    clf = InjectionClassifier(heads["direct"], heads["indirect"], window=_WINDOW, segment_max=_SEGMENT)
     Path(args.out).write_bytes(clf.to_bytes())
     print(f"wrote {args.out} ({Path(args.out).stat().st_size} bytes)")
     return 0

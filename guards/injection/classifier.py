@@ -1,151 +1,107 @@
-"""A small trained injection classifier: hashed n-gram features + logistic regression, in numpy.
+"""A small trained injection classifier: two logistic-regression heads over hashed n-grams, in numpy.
 
-Features, computed on the *normalised* text (``guards.text.normalize``):
+Features are described in ``guards.injection.features``. Each head's logit over a feature
+multiset is ``bias + sum(w[buckets]) / sqrt(len(buckets))`` (so a long text does not score
+higher merely for being long).
 
-* character 3-, 4- and 5-grams, hashed with a vectorised polynomial hash (no Python loop per
-  character, which is what keeps a 2,000-character text well under a millisecond);
-* word unigrams and bigrams (CRC-32 of each word, combined in numpy).
+Two heads, because the same sentence means different things on the two vectors: "Write a
+haiku about the sea" is an ordinary user request (``direct``) but, inside an e-mail a tool
+returned, an instruction smuggled in for the model (``indirect``).
 
-Each n-gram family is hashed with its own seed into ``2**bits`` buckets; the feature vector is
-the set of buckets present, L2-normalised (so a long text does not score higher merely for
-being long). The logit is ``bias + sum(w[buckets]) / sqrt(len(buckets))``.
+* ``direct`` (user content) scores the whole text and its half-overlapping ``window``-sized
+  windows and keeps the highest logit: an attack paragraph in a long prompt is not diluted.
+* ``indirect`` (tool results, documents) scores every sentence / line and every pair of
+  adjacent ones with the indirect head (trained on injected payload sentences against
+  ordinary document sentences) and keeps the highest logit.
 
-Long texts are also scored window by window (``window`` characters, half-overlapping) and
-the highest logit wins: an injection hidden in the middle of a long retrieved document must
-not be diluted by the benign text around it.
+Each head has its own operating point ``threshold_logit``, chosen by the training script on
+out-of-fold logits at a target false-positive rate. ``score`` maps the head's best logit
+through a logistic curve that puts the operating point at 0.5. The classifier alone reaches the
+screen's default threshold (0.8) only ``ln 4`` (1.39) logits past it: the out-of-fold benign
+texts are easier than real traffic (adversarial-looking but benign requests, programming
+answers), and that margin is what keeps false positives near 2% on them; at the operating
+point itself the classifier still turns a weak rule hit (0.6) into a flag.
 
 The weights are trained by ``scripts/train_injection.py`` on permissively licensed data only
-and ship as ``weights.npz`` next to this module (about 1 MB). ``threshold_logit`` is the
-logit at which the trained model's tuned operating point lies; ``score`` maps it to 0.5, so
-the screen's noisy-OR combination treats 0.5 as "the classifier on its own says attack".
+and ship as ``weights.npz`` next to this module (float16, about 1.5 MB).
 """
 
 from __future__ import annotations
 
 import io
 import math
-import re
-import zlib
 from importlib import resources
+from typing import Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["DEFAULT_BITS", "InjectionClassifier", "feature_indices", "window_feature_indices"]
+from guards.injection.features import U32, positional, segment_spans, window_spans
 
-DEFAULT_BITS = 18
-_P = np.uint64(0x100000001B3)
-_SEEDS = {
-    3: 0x9E3779B97F4A7C15,
-    4: 0xC2B2AE3D27D4EB4F,
-    5: 0x165667B19E3779F9,
-    1: 0x27D4EB2F165667C5,
-    2: 0x85EBCA77C2B2AE63,
-}
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
+__all__ = ["OPERATING_SCORE", "Head", "InjectionClassifier"]
 
-_WORD_RE = re.compile(r"\S+")
+OPERATING_SCORE = 0.5
+"""The score a head's operating point maps to."""
+_SHIFT = math.log(OPERATING_SCORE / (1.0 - OPERATING_SCORE))
+_META_LEN = 6
 
-U32 = npt.NDArray[np.uint32]
+Vector = Literal["direct", "indirect"]
 
 
-def _mix(h: npt.NDArray[np.uint64], bits: int) -> U32:
-    # splitmix64 finaliser: spreads the polynomial hash so the top bits are usable as a bucket
-    h = h ^ (h >> np.uint64(30))
-    h = h * _M1
-    h = h ^ (h >> np.uint64(27))
-    h = h * _M2
-    h = h ^ (h >> np.uint64(31))
-    return (h >> np.uint64(64 - bits)).astype(np.uint32)
+class Head(NamedTuple):
+    """One logistic-regression head: weights over ``2**bits`` buckets, bias, operating point."""
+
+    weights: npt.NDArray[np.float32]
+    bias: float
+    threshold_logit: float = 0.0
+
+    def logit_of(self, indices: U32) -> float:
+        """Return the raw logit of one feature set."""
+        if indices.shape[0] == 0:
+            return self.bias
+        total = float(self.weights[indices].sum(dtype=np.float64))
+        return self.bias + total / math.sqrt(indices.shape[0])
 
 
-def _positional_features(text: str, bits: int) -> tuple[list[U32], U32, npt.NDArray[np.int64]]:
-    """Return per-position char n-gram buckets (n = 3, 4, 5), word buckets, and word start offsets."""
-    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    grams: list[U32] = []
-    length = codes.shape[0]
-    for n in (3, 4, 5):
-        if length < n:
-            grams.append(np.zeros(0, dtype=np.uint32))
-            continue
-        h = np.full(length - n + 1, np.uint64(_SEEDS[n]), dtype=np.uint64)
-        for k in range(n):
-            h = h * _P + codes[k : length - n + 1 + k]
-        grams.append(_mix(h, bits))
-    starts: list[int] = []
-    hashes: list[int] = []
-    for match in _WORD_RE.finditer(text):
-        starts.append(match.start())
-        hashes.append(zlib.crc32(match.group().encode()))
-    words = np.zeros(0, dtype=np.uint32)
-    if hashes:
-        wh = np.array(hashes, dtype=np.uint64)
-        uni = _mix(wh ^ np.uint64(_SEEDS[1]), bits)
-        pairs = _mix(((wh[:-1] << np.uint64(32)) | wh[1:]) ^ np.uint64(_SEEDS[2]), bits)
-        # a bigram is attributed to its first word's position
-        words = np.concatenate([uni, pairs])
-        starts = starts + starts[:-1]
-    return grams, words, np.array(starts, dtype=np.int64)
-
-
-def feature_indices(text: str, bits: int = DEFAULT_BITS) -> U32:
-    """Return the sorted, unique feature buckets of a (normalised) text.
-
-    Args:
-        text: Normalised text.
-        bits: log2 of the number of buckets.
-
-    Returns:
-        A sorted ``uint32`` array of distinct bucket indices (empty for empty text).
-    """
-    grams, words, _ = _positional_features(text, bits)
-    return np.unique(np.concatenate([*grams, words]))
-
-
-def window_feature_indices(text: str, window: int, bits: int = DEFAULT_BITS) -> list[U32]:
-    """Return the feature sets of the whole text and of each half-overlapping window, hashing once."""
-    grams, words, starts = _positional_features(text, bits)
-    sets = [np.unique(np.concatenate([*grams, words]))]
-    if len(text) > window:
-        step = window // 2
-        for begin in range(0, len(text) - step, step):
-            stop = begin + window
-            parts = [g[begin : max(begin, stop - n + 1)] for g, n in zip(grams, (3, 4, 5), strict=True)]
-            mask = (starts >= begin) & (starts < stop)
-            parts.append(words[mask])
-            sets.append(np.unique(np.concatenate(parts)))
-    return sets
+def _check(weights: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    size = int(weights.shape[0]) if weights.ndim == 1 else 0
+    if weights.ndim != 1 or size < 2 or size & (size - 1):
+        raise ValueError("classifier weights must be a 1-D array with a power-of-two length")
+    out = weights.astype(np.float32, copy=True)
+    out.setflags(write=False)
+    return out
 
 
 class InjectionClassifier:
-    """Immutable logistic-regression scorer over hashed n-grams."""
+    """Immutable two-head scorer (see the module docstring)."""
 
-    __slots__ = ("_bias", "_bits", "_threshold_logit", "_weights", "_window")
+    __slots__ = ("_bits", "_direct", "_indirect", "_segment_max", "_window")
 
     def __init__(
-        self,
-        weights: npt.NDArray[np.float32],
-        *,
-        bias: float,
-        threshold_logit: float = 0.0,
-        window: int = 600,
+        self, direct: Head, indirect: Head | None = None, *, window: int = 600, segment_max: int = 400
     ) -> None:
-        """Wrap trained weights (a 1-D array whose length is a power of two)."""
-        size = int(weights.shape[0])
-        if weights.ndim != 1 or size < 2 or size & (size - 1):
-            raise ValueError("classifier weights must be a 1-D array with a power-of-two length")
-        self._weights = weights.astype(np.float32, copy=True)
-        self._weights.setflags(write=False)
-        self._bits = size.bit_length() - 1
-        self._bias = float(bias)
-        self._threshold_logit = float(threshold_logit)
+        """Wrap trained heads; ``indirect`` defaults to the direct head (a single-head model).
+
+        Raises:
+            ValueError: A weight array is not 1-D with a power-of-two length, or the heads differ in size.
+        """
+        self._direct = Head(_check(direct.weights), float(direct.bias), float(direct.threshold_logit))
+        other = indirect if indirect is not None else direct
+        self._indirect = Head(_check(other.weights), float(other.bias), float(other.threshold_logit))
+        if self._direct.weights.shape != self._indirect.weights.shape:
+            raise ValueError("classifier heads must have the same number of buckets")
+        self._bits = int(self._direct.weights.shape[0]).bit_length() - 1
         self._window = max(64, int(window))
+        self._segment_max = max(64, int(segment_max))
 
     @property
     def bits(self) -> int:
         """log2 of the number of feature buckets."""
         return self._bits
+
+    def head(self, vector: Vector) -> Head:
+        """Return the head used for one vector."""
+        return self._direct if vector == "direct" else self._indirect
 
     @classmethod
     def from_bytes(cls, data: bytes) -> InjectionClassifier:
@@ -156,13 +112,19 @@ class InjectionClassifier:
         """
         try:
             with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-                weights = np.asarray(npz["weights"], dtype=np.float32)
+                direct = np.asarray(npz["direct"], dtype=np.float32)
+                indirect = np.asarray(npz["indirect"], dtype=np.float32)
                 meta = np.asarray(npz["meta"], dtype=np.float64)
-        except (OSError, KeyError, ValueError) as exc:
+        except (OSError, KeyError, ValueError, EOFError) as exc:
             raise ValueError(f"invalid classifier weights file: {exc}") from exc
-        if meta.shape != (3,):
-            raise ValueError("invalid classifier weights file: meta must hold bias, threshold_logit, window")
-        return cls(weights, bias=float(meta[0]), threshold_logit=float(meta[1]), window=int(meta[2]))
+        if meta.shape != (_META_LEN,):
+            raise ValueError("invalid classifier weights file: meta must hold 2 x (bias, threshold), window, segment")
+        return cls(
+            Head(direct, float(meta[0]), float(meta[1])),
+            Head(indirect, float(meta[2]), float(meta[3])),
+            window=int(meta[4]),
+            segment_max=int(meta[5]),
+        )
 
     @classmethod
     def load_default(cls) -> InjectionClassifier:
@@ -171,26 +133,46 @@ class InjectionClassifier:
         return cls.from_bytes(data)
 
     def to_bytes(self) -> bytes:
-        """Serialise to ``.npz`` bytes (the training script's output format)."""
+        """Serialise to ``.npz`` bytes (float16 weights; the training script's output format)."""
         buffer = io.BytesIO()
-        meta = np.array([self._bias, self._threshold_logit, float(self._window)], dtype=np.float64)
-        np.savez_compressed(buffer, weights=self._weights, meta=meta)
+        d, i = self._direct, self._indirect
+        meta = np.array(
+            [d.bias, d.threshold_logit, i.bias, i.threshold_logit, float(self._window), float(self._segment_max)],
+            dtype=np.float64,
+        )
+        np.savez_compressed(
+            buffer, direct=d.weights.astype(np.float16), indirect=i.weights.astype(np.float16), meta=meta
+        )
         return buffer.getvalue()
 
-    def logit_of(self, indices: U32) -> float:
-        """Return the raw logit of one feature set."""
-        if indices.shape[0] == 0:
-            return self._bias
-        total = float(self._weights[indices].sum(dtype=np.float64))
-        return self._bias + total / math.sqrt(indices.shape[0])
+    def feature_sets(self, text: str, vector: Vector) -> list[U32]:
+        """Return the feature multisets the head of ``vector`` scores (whole text first, then the parts)."""
+        pos = positional(text, self._bits)
+        return [pos.span(a, b) for a, b in self.spans(text, vector)]
 
-    def logit(self, text: str) -> float:
-        """Return the highest logit over the whole text and its half-overlapping windows."""
-        return max(self.logit_of(indices) for indices in window_feature_indices(text, self._window, self._bits))
+    def spans(self, text: str, vector: Vector) -> list[tuple[int, int]]:
+        """Return the parts of ``text`` the vector's head scores: the whole text first."""
+        if vector == "direct":
+            return [(0, len(text)), *window_spans(len(text), self._window)]
+        return [(0, len(text)), *segment_spans(text, self._segment_max)]
 
-    def score(self, text: str) -> float:
-        """Return a calibrated score in [0, 1]; 0.5 is the tuned operating point."""
-        z = self.logit(text) - self._threshold_logit
+    def logit(self, text: str, vector: Vector = "direct") -> float:
+        """Return the highest raw logit of the vector's head over the text and its parts."""
+        head = self.head(vector)
+        if not text:
+            return head.bias
+        pos = positional(text, self._bits)
+        total, count = pos.span_sums(head.weights, np.array(self.spans(text, vector), dtype=np.int64))
+        logits = head.bias + total / np.sqrt(np.maximum(count, 1))
+        return float(logits.max())
+
+    def margin(self, text: str, vector: Vector = "direct") -> float:
+        """Return ``logit - threshold_logit``: positive means past the operating point."""
+        return self.logit(text, vector) - self.head(vector).threshold_logit
+
+    def score(self, text: str, vector: Vector = "direct") -> float:
+        """Return a calibrated score in [0, 1]; the head's operating point maps to 0.5."""
+        z = self.margin(text, vector) + _SHIFT
         if z >= 0:
             return 1.0 / (1.0 + math.exp(-z))
         e = math.exp(z)

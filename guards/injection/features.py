@@ -6,9 +6,10 @@ Features, computed on the *normalised* text (``guards.text.normalize``):
   character, which keeps a 2,000-character text well under a millisecond);
 * word unigrams and bigrams (CRC-32 of each word, combined in numpy).
 
-Each n-gram family is hashed with its own seed into ``2**bits`` buckets. The text is hashed
-once (``Positional``); the feature set of any span (a window, a sentence) is then a slice of
-those arrays, so scoring a document part by part costs one ``np.unique`` per part.
+Each n-gram family is hashed with its own seed into ``2**bits`` buckets. Features are *counts*
+(an n-gram that occurs twice counts twice). The text is hashed once (``Positional``); the
+features of any span (a window, a sentence) are slices of those arrays, and a linear score of
+many spans costs one gather and one cumulative sum per family (``span_sums``), not a pass per span.
 
 Parts. ``windows`` are half-overlapping fixed-size windows (the direct head: a long prompt
 must not dilute its attack paragraph). ``segments`` are sentences and lines, each alone and
@@ -18,6 +19,7 @@ sentences inside otherwise ordinary content).
 
 from __future__ import annotations
 
+import itertools
 import re
 import zlib
 from typing import NamedTuple
@@ -25,7 +27,7 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["DEFAULT_BITS", "Positional", "U32", "feature_indices", "positional", "segment_spans", "window_spans"]
+__all__ = ["DEFAULT_BITS", "U32", "Positional", "feature_indices", "positional", "segment_spans", "window_spans"]
 
 DEFAULT_BITS = 18
 _P = np.uint64(0x100000001B3)
@@ -68,20 +70,40 @@ class Positional(NamedTuple):
     """Start offset of the (first) word of each entry of ``words``."""
 
     def span(self, begin: int, stop: int) -> U32:
-        """Return the sorted, unique buckets of the n-grams that lie in ``text[begin:stop]``."""
+        """Return the buckets (with repeats) of the n-grams that lie in ``text[begin:stop]``."""
         parts = [g[begin : max(begin, stop - n + 1)] for g, n in zip(self.grams, _NS, strict=True)]
         if self.words.shape[0]:
             lo, hi = np.searchsorted(self.starts, (begin, stop))
-            parts.append(self.words[self._order][lo:hi])
-        return np.unique(np.concatenate(parts))
-
-    @property
-    def _order(self) -> npt.NDArray[np.int64]:
-        return np.argsort(self.starts, kind="stable")
+            parts.append(self.words[lo:hi])
+        return np.concatenate(parts)
 
     def whole(self) -> U32:
-        """Return the buckets of the whole text."""
-        return np.unique(np.concatenate([*self.grams, self.words]))
+        """Return the buckets (with repeats) of the whole text."""
+        return np.concatenate([*self.grams, self.words])
+
+    def span_sums(
+        self, weights: npt.NDArray[np.float32], spans: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+        """Return, for each ``(begin, stop)`` row of ``spans``, the summed weights and the feature count.
+
+        Equal to ``weights[self.span(begin, stop)].sum()`` and ``len(self.span(begin, stop))``.
+        """
+        begin, stop = spans[:, 0], spans[:, 1]
+        total = np.zeros(spans.shape[0])
+        count = np.zeros(spans.shape[0], dtype=np.int64)
+        for grams, n in zip(self.grams, _NS, strict=True):
+            cs = np.concatenate([[0.0], np.cumsum(weights[grams], dtype=np.float64)])
+            end = np.clip(np.maximum(begin, stop - n + 1), 0, grams.shape[0])
+            first = np.minimum(begin, end)
+            total += cs[end] - cs[first]
+            count += end - first
+        if self.words.shape[0]:
+            cs = np.concatenate([[0.0], np.cumsum(weights[self.words], dtype=np.float64)])
+            lo = np.searchsorted(self.starts, begin)
+            hi = np.searchsorted(self.starts, stop)
+            total += cs[hi] - cs[lo]
+            count += hi - lo
+        return total, count
 
 
 def positional(text: str, bits: int = DEFAULT_BITS) -> Positional:
@@ -117,7 +139,7 @@ def positional(text: str, bits: int = DEFAULT_BITS) -> Positional:
 
 
 def feature_indices(text: str, bits: int = DEFAULT_BITS) -> U32:
-    """Return the sorted, unique feature buckets of a (normalised) text (empty for empty text)."""
+    """Return the feature buckets (with repeats) of a (normalised) text (empty for empty text)."""
     return positional(text, bits).whole()
 
 
@@ -156,8 +178,6 @@ def segment_spans(text: str, max_len: int) -> list[tuple[int, int]]:
         else:
             spans.append((start, stop))
     pairs = [
-        (first[0], second[1])
-        for first, second in zip(sentences, sentences[1:], strict=False)
-        if second[1] - first[0] <= max_len
+        (first[0], second[1]) for first, second in itertools.pairwise(sentences) if second[1] - first[0] <= max_len
     ]
     return spans + pairs

@@ -108,7 +108,7 @@ class InjectionScreen:
                 forced = rule.action
         clf_score: float | None = None
         if self._classifier is not None and view.strip():
-            clf_score = self._classifier.score(view)
+            clf_score = self._classifier.score(view, vector)
             keep *= 1.0 - clf_score
             if clf_score >= 0.5:
                 hit_ids.append(CLASSIFIER_RULE_ID)

@@ -15,7 +15,7 @@ def all_subclasses(cls: type[GatewayError]) -> list[type[GatewayError]]:
 
 
 def test_every_error_has_status_type_unique_code_and_docstring() -> None:
-    classes = [GatewayError, *all_subclasses(GatewayError)]
+    classes: list[type[GatewayError]] = [GatewayError, *all_subclasses(GatewayError)]
     codes = [cls.code for cls in classes]
     assert len(codes) == len(set(codes)), "error codes must be unique"
     for cls in classes:
