@@ -23,5 +23,7 @@ def metrics(gateway: Gateway) -> Response[bytes]:
     if registry is None:
         raise NotFoundException("metrics are disabled")
     registry.set_breakers(gateway.routes.breakers())
+    stats = gateway.cache.stats
+    registry.set_cache(stats.saved_micro_usd, stats.store_errors, degraded=stats.degraded)
     body, content_type = registry.render()
     return Response(body, media_type=content_type)

@@ -53,7 +53,10 @@ LIMIT_CODES = frozenset({"rate_limit_exceeded", "budget_exceeded", "concurrency_
 """Error codes that mean "refused by the tenant's own limits"."""
 BREAKER_STATES = {"closed": 0, "half_open": 1, "open": 2}
 METRIC_NAMES = (
+    "gateway_cache_degraded",
     "gateway_cache_requests_total",
+    "gateway_cache_saved_micro_usd",
+    "gateway_cache_store_errors",
     "gateway_circuit_breaker_state",
     "gateway_cost_micro_usd_total",
     "gateway_fallbacks_total",
@@ -149,6 +152,24 @@ class GatewayMetrics:
             registry=reg,
             multiprocess_mode="livemax",
         )
+        self.cache_saved = Gauge(
+            "gateway_cache_saved_micro_usd",
+            "Spend avoided by cache hits since start (what the hits would have cost upstream).",
+            registry=reg,
+            multiprocess_mode="livesum",
+        )
+        self.cache_degraded = Gauge(
+            "gateway_cache_degraded",
+            "1 while the cache store is failing and the cache fails open (requests go upstream).",
+            registry=reg,
+            multiprocess_mode="livemax",
+        )
+        self.cache_store_errors = Gauge(
+            "gateway_cache_store_errors",
+            "Cache store operations that failed since start.",
+            registry=reg,
+            multiprocess_mode="livesum",
+        )
         self.reservations = Gauge(
             "gateway_open_reservations",
             "Spend reservations held by requests in flight in this process.",
@@ -205,6 +226,12 @@ class GatewayMetrics:
         """Publish each deployment's breaker state (called at scrape time and after attempts)."""
         for label, state in states.items():
             self._child(self.breakers, (label,)).set(BREAKER_STATES.get(state, 0))
+
+    def set_cache(self, saved_micro_usd: int, store_errors: int, *, degraded: bool) -> None:
+        """Publish the cache's process totals (called at scrape time)."""
+        self.cache_saved.set(saved_micro_usd)
+        self.cache_store_errors.set(store_errors)
+        self.cache_degraded.set(1 if degraded else 0)
 
     def render(self) -> tuple[bytes, str]:
         """The exposition text and its content type; with several workers, every worker's values summed."""

@@ -77,6 +77,10 @@ async def test_fifty_concurrent_identical_requests_make_one_upstream_call(
     usage = responses[0].json()["usage"]
     # $1 / $2 per million tokens: one answer cost prompt + 2 * completion micro-dollars; each hit saved that
     assert stats.saved_micro_usd == 49 * (usage["prompt_tokens"] + 2 * usage["completion_tokens"])
+    async with httpx.AsyncClient(base_url=server.base_url) as client:
+        exposition = (await client.get("/metrics")).text
+    assert f"gateway_cache_saved_micro_usd {float(stats.saved_micro_usd)}" in exposition
+    assert "gateway_cache_degraded 0.0" in exposition
 
 
 def test_a_replayed_stream_reads_like_the_original_in_the_openai_sdk(
