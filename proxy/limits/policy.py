@@ -17,7 +17,7 @@ import logging
 import random
 import time
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from proxy.errors import BudgetExceededError, ConcurrencyLimitError, RateLimitError, ServiceUnavailableError
 from proxy.limits.headers import rate_limit_headers, retry_headers
@@ -63,6 +63,15 @@ def _report_name(field: str) -> str:
     return f"tenant.{kind}" if scope == "t" else f"key.{rest.rsplit(':', 1)[0]}.{kind}"
 
 
+class _Static(NamedTuple):
+    """The parts of an admission that depend only on config, per (tenant, key)."""
+
+    clamp: bool
+    tenant_spend: SpendSpec
+    key_spend: SpendSpec | None
+    buckets: tuple[BucketSpec, ...]
+
+
 class Limits:
     """Admission, settlement and usage reporting for every tenant, over one :class:`LimitsStore`."""
 
@@ -90,6 +99,7 @@ class Limits:
         self._sleep = sleep
         self._monotonic = monotonic
         self._prices: dict[ModelPrice, MicroPrice] = {}
+        self._statics: dict[tuple[str, str], _Static] = {}
 
     def _limits(self, tenant: str) -> TenantLimits:
         return self._tenants.get(tenant) or TenantLimits()
@@ -100,10 +110,28 @@ class Limits:
             cached = self._prices[price] = micro_price(price)
         return cached
 
+    def _static(self, tenant_id: str, key_id: str) -> _Static:
+        # Durations and caps are parsed from config (Decimal, regex): do it once per (tenant, key).
+        cached = self._statics.get((tenant_id, key_id))
+        if cached is None:
+            tenant = self._limits(tenant_id)
+            key = tenant.limits_for_key(key_id)
+            spends = [s for s in (tenant.spend, key.spend if key else None) if s is not None]
+            cached = _Static(
+                clamp=bool(spends) and all(s.when_short == "clamp" for s in spends),
+                tenant_spend=SpendSpec(tenant.spend.window_ms, tenant.spend.cap_micro_usd)
+                if tenant.spend
+                else SpendSpec(_UNCAPPED_WINDOW_MS),
+                key_spend=SpendSpec(key.spend.window_ms, key.spend.cap_micro_usd) if key and key.spend else None,
+                buckets=_buckets(key_id, tenant, key),
+            )
+            if len(self._statics) < 100_000:
+                self._statics[(tenant_id, key_id)] = cached
+        return cached
+
     def _op(self, req: AdmissionRequest, reservation_id: str) -> AdmitOp:
         tenant = self._limits(req.tenant)
-        key = tenant.limits_for_key(req.key_id)
-        spends = [s for s in (tenant.spend, key.spend if key else None) if s is not None]
+        static = self._static(req.tenant, req.key_id)
         want = req.model_max_output_tokens
         if req.max_output_tokens is not None:
             want = max(1, min(req.max_output_tokens, want))
@@ -120,12 +148,10 @@ class Limits:
             input_micro_per_mtok=price.input,
             output_micro_per_mtok=price.output,
             # the stricter policy wins when the tenant and the key disagree
-            clamp=bool(spends) and all(s.when_short == "clamp" for s in spends),
-            tenant_spend=SpendSpec(tenant.spend.window_ms, tenant.spend.cap_micro_usd)
-            if tenant.spend
-            else SpendSpec(_UNCAPPED_WINDOW_MS),
-            key_spend=SpendSpec(key.spend.window_ms, key.spend.cap_micro_usd) if key and key.spend else None,
-            buckets=_buckets(req.key_id, tenant, key),
+            clamp=static.clamp,
+            tenant_spend=static.tenant_spend,
+            key_spend=static.key_spend,
+            buckets=static.buckets,
         )
 
     def _fails_closed(self, req: AdmissionRequest, op: AdmitOp) -> bool:
@@ -236,8 +262,7 @@ class Limits:
         """
         if admission.degraded or not admission.reservation_id:
             return False
-        tenant = self._limits(admission.tenant)
-        buckets = _buckets(admission.key_id, tenant, tenant.limits_for_key(admission.key_id))
+        buckets = self._static(admission.tenant, admission.key_id).buckets
         op = SettleOp(
             tenant=admission.tenant,
             key_id=admission.key_id,

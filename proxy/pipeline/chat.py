@@ -42,7 +42,7 @@ from proxy.state import PreparedInput
 from schemas.chat import ChatMessage, message_text
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable
+    from collections.abc import AsyncIterator, Awaitable, Callable
 
     from proxy.auth import Principal
     from proxy.cache import CacheHit, CachePlan
@@ -69,6 +69,8 @@ class ChatOutcome:
     stream: AsyncIterator[bytes] | None = None
     saved_micro_usd: int = 0
     """A cache hit: what the original answer cost (the tenant pays nothing)."""
+    after: Callable[[], Awaitable[None]] | None = None
+    """Work to run once the response is sent (settle, cache store); the HTTP layer must call it."""
 
 
 @dataclass(slots=True)
@@ -286,8 +288,12 @@ async def handle_chat(
     except BaseException:
         await state.detached.run(run.close(None, None))
         raise
-    await state.detached.run(run.close(served, completion))
-    return ChatOutcome(run.headers(served), body=_encoder.encode(completion))
+    # Settle after the body is on the wire: the client does not wait for that round trip.
+    return ChatOutcome(
+        run.headers(served),
+        body=_encoder.encode(completion),
+        after=functools.partial(run.close, served, completion),
+    )
 
 
 def _traced_hit(state: GatewayState, trace: RequestTrace, request: ChatCompletionRequest, hit: CacheHit) -> ChatOutcome:

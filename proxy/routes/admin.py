@@ -125,6 +125,8 @@ async def usage(request: Request[Any, Any, Any], gateway: Gateway, tenant: FromQ
     await _require_admin(request, gateway)
     if gateway.auth.tenant(tenant) is None:
         raise InvalidRequestError(f"unknown tenant {tenant!r}", param="tenant")
+    # Settles run after responses are sent: let this replica's finish, so usage covers every answer it gave.
+    await gateway.detached.drain()
     report = await gateway.limits.usage(tenant)
     return _json(report)
 

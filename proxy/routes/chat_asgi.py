@@ -122,10 +122,14 @@ async def chat_completions(scope: Scope, receive: Receive, send: Send) -> None:
     if outcome.stream is not None:
         await _stream(send, receive, outcome.stream, outcome.headers)
         return
-    telemetry.finish(trace)
     assert outcome.body is not None
-    await send({"type": "http.response.start", "status": 200, "headers": [_JSON, *_headers(outcome.headers)]})
-    await send({"type": "http.response.body", "body": outcome.body, "more_body": False})
+    try:
+        await send({"type": "http.response.start", "status": 200, "headers": [_JSON, *_headers(outcome.headers)]})
+        await send({"type": "http.response.body", "body": outcome.body, "more_body": False})
+    finally:
+        if outcome.after is not None:
+            await gateway.detached.run(outcome.after())
+        telemetry.finish(trace)
 
 
 _WANTED = frozenset({b"authorization", b"x-api-key", b"traceparent", b"cache-control", b"content-length"})
