@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 import logging
 from typing import TYPE_CHECKING
 
@@ -68,14 +70,48 @@ def test_prompts_only_with_log_prompts() -> None:
     assert telemetry.access_log.record(rt).prompt == "abcde"
 
 
-def test_stdout_handler_is_added_once_and_removed() -> None:
-    logger = logging.getLogger("tests.accesslog.handler")
-    log = AccessLog(logger)
+def test_without_an_operator_handler_lines_are_buffered_bare_json_on_stdout() -> None:
+    stream = io.BytesIO()
+    logger = logging.getLogger("tests.accesslog.direct")
+    log = AccessLog(logger, stream=stream)
     log.ensure_handler()
-    assert len(logger.handlers) == 1
-    assert logger.propagate is False
-    AccessLog(logger).ensure_handler()  # a second app sees the handler and leaves it alone
-    assert len(logger.handlers) == 1
-    log.release_handler()
+    telemetry = Telemetry(TelemetryConfig(metrics=False), TelemetryEnvironment())
+    telemetry.access_log = log
+    for rid in ("r1", "r2"):
+        telemetry.finish(telemetry.start(rid))
+    # No event loop here: each line is written at once; in the app they are flushed within 50 ms.
+    lines = stream.getvalue().splitlines()
+    assert [msgspec.json.decode(line)["request_id"] for line in lines] == ["r1", "r2"]
     assert logger.handlers == []
-    assert logger.propagate is True
+    log.release_handler()
+
+
+async def test_buffered_lines_are_flushed_by_the_timer_and_at_release() -> None:
+    stream = io.BytesIO()
+    log = AccessLog(logging.getLogger("tests.accesslog.timer"), stream=stream)
+    log.ensure_handler()
+    telemetry = Telemetry(TelemetryConfig(metrics=False), TelemetryEnvironment())
+    telemetry.access_log = log
+    telemetry.finish(telemetry.start("t1"))
+    assert stream.getvalue() == b""
+    await asyncio.sleep(0.1)
+    assert b'"request_id":"t1"' in stream.getvalue()
+    telemetry.finish(telemetry.start("t2"))
+    log.release_handler()
+    assert stream.getvalue().count(b"\n") == 2
+
+
+def test_an_operator_handler_receives_the_lines_instead() -> None:
+    logger = logging.getLogger("tests.accesslog.operator")
+    logger.setLevel(logging.INFO)
+    handler = _Lines()
+    logger.addHandler(handler)
+    stream = io.BytesIO()
+    log = AccessLog(logger, stream=stream)
+    log.ensure_handler()
+    telemetry = Telemetry(TelemetryConfig(metrics=False), TelemetryEnvironment())
+    telemetry.access_log = log
+    telemetry.finish(telemetry.start("o1"))
+    assert [msgspec.json.decode(line)["request_id"] for line in handler.lines] == ["o1"]
+    assert stream.getvalue() == b""
+    logger.removeHandler(handler)
