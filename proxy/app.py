@@ -3,7 +3,8 @@
 Everything long-lived (the store, the pooled upstream client, the route table, the guard
 stages) is built here, once, inside the lifespan, and handed to handlers through one
 dependency (``gateway``). There are no module globals: two apps in one process (as the
-tests run them) share nothing.
+tests run them) share nothing. The guard worker pool (``proxy.guard_workers``) is one per app
+too: started in the lifespan (it waits for the workers to be up) and stopped last.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from proxy.auth import Authenticator
 from proxy.cache import ResponseCache
 from proxy.errors import GatewayError
 from proxy.guard_stages import build_stages
+from proxy.guard_workers import GuardWorkers
 from proxy.http_errors import handle_gateway_error, handle_http_exception, handle_unexpected
 from proxy.input_guards import InputGuardsError
 from proxy.limits import Limits, TokenCounter, encoding_name_for
@@ -52,9 +54,16 @@ __all__ = ["build_state", "create_app"]
 _log = logging.getLogger("gateway")
 
 
-def build_state(settings: Settings, extra_keys: Iterable[KeyRecord] = ()) -> GatewayState:
-    """Build every long-lived object from the settings (no I/O yet)."""
+def build_state(
+    settings: Settings, extra_keys: Iterable[KeyRecord] = (), *, workers: GuardWorkers | None = None
+) -> GatewayState:
+    """Build every long-lived object from the settings (no I/O yet).
+
+    ``workers``: the app's guard worker pool (a new, unstarted one when not given).
+    """
     config = settings.config
+    if workers is None:
+        workers = GuardWorkers(p.output for p in config.guard_policies.values())
     providers = {
         p.name: (build_provider(p, settings.provider_keys.get(p.name)), p.timeouts)
         for p in config.providers
@@ -75,7 +84,9 @@ def build_state(settings: Settings, extra_keys: Iterable[KeyRecord] = ()) -> Gat
         if encoding is not None:
             tokens.encoding(encoding)
     try:
-        inputs, outputs, structured = build_stages(config, settings.path.parent if settings.path else None)
+        inputs, outputs, structured = build_stages(
+            config, settings.path.parent if settings.path else None, workers=workers
+        )
     except InputGuardsError as exc:
         raise ConfigError(f"invalid configuration: {exc}") from exc
     try:
@@ -99,12 +110,14 @@ def build_state(settings: Settings, extra_keys: Iterable[KeyRecord] = ()) -> Gat
         structured=structured,
         cache=ResponseCache.from_config(store, config, settings.path.parent if settings.path else None),
         telemetry=telemetry,
+        guard_workers=workers,
     )
 
 
 def create_app(settings: Settings, *, extra_keys: Iterable[KeyRecord] = ()) -> Litestar:
     """The gateway as an ASGI app; ``extra_keys`` are static keys added to the config's (the demo key)."""
-    state = build_state(settings, extra_keys)
+    workers = GuardWorkers(p.output for p in settings.config.guard_policies.values())
+    state = build_state(settings, extra_keys, workers=workers)
 
     reloader = Reloader(state, settings.path)
     state.reloader = reloader
@@ -115,11 +128,13 @@ def create_app(settings: Settings, *, extra_keys: Iterable[KeyRecord] = ()) -> L
         await state.store.warm()
         await reloader.start()
         state.telemetry.startup()
+        await workers.start()
         try:
             yield
         finally:
             await reloader.stop()
             await state.detached.drain()
+            await workers.aclose()
             state.telemetry.shutdown()
             await state.client.aclose()
             await state.store.aclose()

@@ -18,6 +18,7 @@ GatewayError                        500 server_error / internal_error
 │   ├── BudgetExceededError         429 insufficient_quota / budget_exceeded
 │   └── ConcurrencyLimitError       429 rate_limit_error / concurrency_limit_exceeded
 ├── ServiceUnavailableError         503 service_unavailable / store_unavailable
+│   └── GuardUnavailableError       503 service_unavailable / guard_unavailable
 └── UpstreamError                   502 upstream_error / upstream_error
     ├── UpstreamTimeoutError        504 upstream_error / upstream_timeout
     ├── UpstreamUnavailableError    503 upstream_error / upstream_unavailable
@@ -43,6 +44,7 @@ __all__ = [
     "ConcurrencyLimitError",
     "ContentBlockedError",
     "GatewayError",
+    "GuardUnavailableError",
     "InvalidRequestError",
     "InvalidStructuredOutputError",
     "ModelNotFoundError",
@@ -167,6 +169,12 @@ class ServiceUnavailableError(GatewayError):
     status = 503
     type = "service_unavailable"
     code = "store_unavailable"
+
+
+class GuardUnavailableError(ServiceUnavailableError):
+    """An output guard worker timed out or crashed and the policy fails closed (``proxy.guard_workers``)."""
+
+    code = "guard_unavailable"
 
 
 class UpstreamError(GatewayError):

@@ -2,16 +2,23 @@
 
 Built once per config: one input stage and one output stage per guard policy, and the
 structured-output stage (one schema cache per process).
+
+A policy with ``workers: {mode: process}`` gets a ``PooledFilter`` per choice, which runs its
+chain in the app's worker pool (``proxy.guard_workers``); the chain is then never built in the gateway
+process (no Presidio there). Without a pool (``build_stages`` called without ``workers``) it
+runs inline, with a warning: the output is the same, only the event loop does the work.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 from typing import TYPE_CHECKING
 
 from guards.output import OutputChain, StreamContext
 from guards.structured import SchemaCache, SpecError, StructuredSpec
 from proxy.errors import InvalidRequestError
+from proxy.guard_workers import PooledFilter, policy_key
 from proxy.input_guards import build_input_stages
 from proxy.state import PreparedInput
 from schemas.chat import ChatMessage, message_text
@@ -19,14 +26,17 @@ from schemas.chat import ChatMessage, message_text
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from guards.output import OutputFilter
     from guards.structured import JsonStreamChecker
+    from proxy.guard_workers import GuardWorkers
+    from proxy.pipeline.plan import FilterLike
     from proxy.state import InputStage, OutputStage
     from schemas.chat import ChatCompletionRequest
     from schemas.config import GatewayConfig
     from schemas.output_guard_config import OutputPolicy
 
 __all__ = ["OutputGuards", "StructuredOutputs", "build_stages"]
+
+_log = logging.getLogger("gateway.guards")
 
 
 class _Check:
@@ -72,14 +82,21 @@ class StructuredOutputs:
 class OutputGuards:
     """The output guard chain of one guard policy, and the canary it plants in system prompts."""
 
-    def __init__(self, policy: OutputPolicy) -> None:
-        self._chain = OutputChain.from_config(policy)
+    def __init__(self, policy: OutputPolicy, workers: GuardWorkers | None = None) -> None:
+        self._policy = policy
         self._canary = policy.leak is not None and policy.leak.canary
+        self._active = any(s is not None for s in (policy.pii, policy.secrets, policy.leak, policy.exfil))
+        pooled = policy.workers.mode == "process" and self._active
+        if pooled and workers is None:
+            _log.warning("output guards in process mode without a worker pool: running them inline")
+        self._workers = workers if pooled else None
+        self._key = policy_key(policy) if self._workers is not None else b""
+        self._chain = OutputChain.from_config(policy) if self._workers is None else None
 
     @property
     def active(self) -> bool:
         """False when the policy has no output guard."""
-        return self._chain.active
+        return self._active
 
     def plant(self, prepared: PreparedInput) -> PreparedInput:
         """Add a per-request canary to the system prompt, so a verbatim leak of it is certain to be seen.
@@ -101,19 +118,27 @@ class OutputGuards:
             findings=prepared.findings,
         )
 
-    def new_filter(self, prepared: PreparedInput) -> OutputFilter:
+    def new_filter(self, prepared: PreparedInput) -> FilterLike:
         """A filter for one choice of one stream."""
-        return self._chain.new_filter(StreamContext(system_prompt=prepared.system_prompt, canaries=prepared.canaries))
+        ctx = StreamContext(system_prompt=prepared.system_prompt, canaries=prepared.canaries)
+        if self._workers is not None:
+            return PooledFilter(self._workers, self._key, self._policy.workers, ctx)
+        assert self._chain is not None
+        return self._chain.new_filter(ctx)
 
 
 def build_stages(
-    config: GatewayConfig, base_dir: Path | None = None
+    config: GatewayConfig, base_dir: Path | None = None, *, workers: GuardWorkers | None = None
 ) -> tuple[dict[str, InputStage], dict[str, OutputStage], StructuredOutputs]:
     """Build the guard stages of every guard policy (``base_dir``: where ``rules_file`` paths start).
+
+    ``workers`` is the app's guard worker pool, for policies in process mode.
 
     Raises:
         InputGuardsError: a policy's rules file cannot be read or is invalid.
     """
     inputs: dict[str, InputStage] = dict(build_input_stages(config, base_dir))
-    outputs: dict[str, OutputStage] = {name: OutputGuards(p.output) for name, p in config.guard_policies.items()}
+    outputs: dict[str, OutputStage] = {
+        name: OutputGuards(p.output, workers) for name, p in config.guard_policies.items()
+    }
     return inputs, outputs, StructuredOutputs()

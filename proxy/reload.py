@@ -70,7 +70,7 @@ class Reloader:
             return "no config file to reload from"
         try:
             config = decode_config(self._path.read_bytes())
-            inputs, outputs, _ = build_stages(config, self._path.parent)
+            inputs, outputs, _ = build_stages(config, self._path.parent, workers=self._state.guard_workers)
         except (OSError, ConfigError, InputGuardsError) as exc:
             reason = str(exc) if not isinstance(exc, OSError) else f"cannot read {self._path}: {exc.strerror}"
             _log.error("guard reload refused, keeping the current rules: %s", reason)

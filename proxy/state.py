@@ -17,6 +17,7 @@ from proxy.telemetry import Telemetry
 if TYPE_CHECKING:
     from proxy.auth import Authenticator, Principal
     from proxy.guard_stages import StructuredOutputs
+    from proxy.guard_workers import GuardWorkers
     from proxy.limits import Limits, TokenCounter
     from proxy.pipeline.plan import FilterLike
     from proxy.reload import Reloader
@@ -85,6 +86,7 @@ class GatewayState:
         input_stages: dict[str, InputStage] | None = None,
         output_stages: dict[str, OutputStage] | None = None,
         structured: StructuredOutputs | None = None,
+        guard_workers: GuardWorkers | None = None,
         telemetry: Telemetry | None = None,
         cache: ResponseCache | None = None,
     ) -> None:
@@ -100,6 +102,8 @@ class GatewayState:
         self.output_stages: dict[str, OutputStage] = output_stages or {}
         """Guard policy name -> output stage."""
         self.structured = structured
+        self.guard_workers = guard_workers
+        """The output-guard worker pool (process mode), shared by reloads."""
         self.detached = Detached()
         self.cache = cache if cache is not None else ResponseCache(store)
         """The per-tenant response cache (``proxy.cache``)."""

@@ -13,6 +13,12 @@ output:
   exfil:
     action: redact           # redact (link/image replaced) | block | observe
     allow_hosts: [docs.acme.com]
+  workers:                   # where the chain runs (proxy.guard_workers)
+    mode: inline             # inline (on the event loop) | process (a worker process pool)
+    processes: 2             # pool size (one pool per app: the largest value among policies)
+    batch_chars: 400         # a batch ends at a sentence end, or after this many characters
+    timeout_ms: 2000         # per batch, queueing included
+    on_error: fail_closed    # fail_closed (end the stream: guard_unavailable) | fail_open
 ```
 
 Every section is optional: a missing section turns that guard off, and ``output: {}`` runs no
@@ -41,12 +47,17 @@ __all__ = [
     "PIIEntity",
     "SecretKind",
     "SecretsConfig",
+    "WorkersConfig",
+    "WorkersMode",
+    "WorkersOnError",
 ]
 
 OutputAction = Literal["redact", "mask", "block", "observe"]
 """``redact``: typed placeholder; ``mask``: same-length ``*``; ``block``: end the stream with an error;
 ``observe``: only report a finding (shadow mode)."""
 LeakAction = Literal["block", "observe"]
+WorkersMode = Literal["inline", "process"]
+WorkersOnError = Literal["fail_closed", "fail_open"]
 
 PIIEntity = Literal["EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "US_SSN", "IP_ADDRESS", "URL"]
 PII_ENTITIES: tuple[PIIEntity, ...] = (
@@ -109,13 +120,14 @@ class SecretsConfig(ConfigStruct, kw_only=True):
 
 
 class LeakConfig(ConfigStruct, kw_only=True):
-    """System-prompt leak: canary tokens and word n-gram overlap with the request's system prompt."""
+    """System-prompt leak: canaries and secrets (in any disguise), and n-gram overlap with the system prompt."""
 
     action: LeakAction = "block"
     canary: bool = True
     """Look for the canary tokens the gateway planted (case, spacing and punctuation variations too)."""
     ngram: Annotated[int, msgspec.Meta(ge=1, le=8)] = 3
-    """Word n-gram size of the overlap detector; a system prompt shorter than this is matched as a phrase."""
+    """Word n-gram size of the overlap detector; a system prompt shorter than this (or of at most 4
+    words) is a secret itself."""
     threshold: Fraction = 0.2
     """Fraction of the system prompt's distinct informative n-grams that must be echoed."""
     min_ngrams: Annotated[int, msgspec.Meta(ge=1)] = 3
@@ -124,6 +136,11 @@ class LeakConfig(ConfigStruct, kw_only=True):
     """Words allowed between two echoed n-grams (or phrase words) that still count as one run."""
     max_span: Annotated[int, msgspec.Meta(ge=16, le=65536)] = 1024
     """Longest echoed run (characters) withheld from the client while it is still growing."""
+    secret_values: bool = True
+    """Also treat values the system prompt introduces as a password, code, PIN, key or token as
+    secrets (matched spelled out, encoded, reversed... like canaries)."""
+    window: Annotated[int, msgspec.Meta(ge=1, le=64)] = 24
+    """Words within which every word of a multi-word secret, in any order, counts as a leak."""
 
 
 class ExfilConfig(ConfigStruct, kw_only=True):
@@ -137,6 +154,25 @@ class ExfilConfig(ConfigStruct, kw_only=True):
     (an image is fetched without a click, so any URL is a beacon)."""
 
 
+class WorkersConfig(ConfigStruct, kw_only=True):
+    """Where the output chain runs: inline on the event loop, or in a worker process pool.
+
+    ``process`` moves the scanning off the event loop (CPU-heavy policies, long responses) at
+    the price of batching: text reaches the client a sentence (or ``batch_chars``) at a time.
+    """
+
+    mode: WorkersMode = "inline"
+    processes: Annotated[int, msgspec.Meta(ge=1, le=64)] = 2
+    """Worker processes; the app runs one pool, sized by the largest value among the policies."""
+    batch_chars: Annotated[int, msgspec.Meta(ge=16, le=65536)] = 400
+    """Longest batch sent to a worker; a batch normally ends at the last sentence end before it."""
+    timeout_ms: Annotated[int, msgspec.Meta(ge=10, le=600_000)] = 2000
+    """How long one batch may take, waiting for a free worker included."""
+    on_error: WorkersOnError = "fail_closed"
+    """On a timeout or a worker crash: ``fail_closed`` ends the stream with a ``guard_unavailable``
+    error; ``fail_open`` releases that batch unfiltered and reports a ``guard_workers`` finding."""
+
+
 class OutputPolicy(ConfigStruct, kw_only=True):
     """The response-side guard policy of one ``guard_policies`` entry; ``None`` turns a guard off."""
 
@@ -144,3 +180,5 @@ class OutputPolicy(ConfigStruct, kw_only=True):
     secrets: SecretsConfig | None = None
     leak: LeakConfig | None = None
     exfil: ExfilConfig | None = None
+    workers: WorkersConfig = WorkersConfig()
+    """Inline by default: the chain runs on the event loop, as cheap guards should."""

@@ -11,22 +11,41 @@ the provider reported, and how much text reached the client when no usage arrive
 A usage-only chunk is emitted last, and only when the client asked for it
 (``stream_options.include_usage``): the gateway always asks the upstream for usage because
 spend is settled from it.
+
+Deferred filtering (``proxy.guard_workers``): a filter may answer ``feed``/``finish`` with a
+``DeferredStep`` whose ``pending`` work has to run elsewhere (a worker process) before it can
+release more. The plan stays synchronous: it queues that work and keeps going (text keeps
+accumulating in the filter); the async driver runs it and calls ``resume``:
+
+    chunks = plan.feed(raw)
+    while (work := plan.next_work()) is not None:
+        await work.run()
+        chunks += plan.resume()
+
+``resume`` polls the filter (``feed("")``, or ``finish()`` once the choice is closing) and
+releases what the work produced as a content chunk of its own. A choice's finish chunk waits
+until its filter is ``settled``, and the usage chunk until every choice is. Only the
+content's timing and chunk boundaries change; the text is the same as inline. Other parts
+of a chunk (role, tool calls) go out at once, so content held in a batch can come after a
+tool-call fragment that followed it upstream (clients assemble each field on its own).
+Inline filters never return a ``DeferredStep``: their path is unchanged.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from typing import TYPE_CHECKING, Protocol
 
 from proxy.errors import ContentBlockedError, GatewayError, InvalidStructuredOutputError, UpstreamProtocolError
 from proxy.sse import SSEDecodeError, SSEDecoder
-from schemas.chat import ChatCompletionChunk, ChunkChoice, Usage
+from schemas.chat import ChatCompletionChunk, ChunkChoice, Delta, Usage
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from proxy.providers.base import StreamTranslator
 
-__all__ = ["FilterLike", "StepLike", "StreamPlan", "StructuredCheck"]
+__all__ = ["DeferredStep", "FilterLike", "FilterWork", "StepLike", "StreamPlan", "StructuredCheck"]
 
 
 class StepLike(Protocol):
@@ -41,6 +60,41 @@ class StepLike(Protocol):
     def block(self) -> object | None:
         """Set when a guard in block mode fired (a ``guards.verdict.Block``)."""
         ...
+
+
+class FilterWork(Protocol):
+    """Work a filter needs run off the plan before it can release more (a worker batch)."""
+
+    async def run(self) -> None:
+        """Run it; the result is kept by the filter, which the plan polls in ``resume``.
+
+        Raises:
+            GatewayError: the work failed and the policy fails closed.
+        """
+        ...
+
+
+class DeferredStep:
+    """A step whose filter works elsewhere: released text so far, plus what must run next."""
+
+    __slots__ = ("block", "findings", "pending", "settled", "text")
+
+    def __init__(
+        self,
+        text: str,
+        *,
+        block: object | None = None,
+        findings: tuple[object, ...] = (),
+        pending: FilterWork | None = None,
+        settled: bool = False,
+    ) -> None:
+        self.text = text
+        self.block = block
+        self.findings = findings
+        self.pending = pending
+        """New work to run before the filter can release more; handed out once."""
+        self.settled = settled
+        """After ``finish``: True once every character was decided (nothing more will come)."""
 
 
 class FilterLike(Protocol):
@@ -68,12 +122,15 @@ class StructuredCheck(Protocol):
 
 
 class _Choice:
-    __slots__ = ("check", "filter", "finished")
+    __slots__ = ("check", "closing", "filter", "finished", "index")
 
-    def __init__(self, output_filter: FilterLike | None, check: StructuredCheck | None) -> None:
+    def __init__(self, index: int, output_filter: FilterLike | None, check: StructuredCheck | None) -> None:
+        self.index = index
         self.filter = output_filter
         self.check = check
         self.finished = False
+        self.closing: ChunkChoice | None = None
+        """The finish chunk, held until a deferred filter is settled."""
 
 
 class StreamPlan:
@@ -103,6 +160,8 @@ class StreamPlan:
         """True once content or a tool call was produced: from then on the attempt cannot be switched."""
         self.blocked_rule: str | None = None
         self._pending: GatewayError | None = None
+        self._work: deque[tuple[_Choice, FilterWork]] = deque()
+        self._finishing = False
         self.released: list[ChatCompletionChunk] | None = [] if keep else None
         """With ``keep``: every chunk released to the client, in order (the response cache stores them)."""
 
@@ -151,16 +210,46 @@ class StreamPlan:
             raise UpstreamProtocolError("upstream stream ended before its end marker")
         cut: list[ChunkChoice] = []
         for index, state in self._choices.items():
-            if not state.finished:
+            if not state.finished and state.closing is None:
                 # The provider never sent a finish_reason for this choice: flush it as cut short.
                 self._close_choice(state, ChunkChoice(index=index, finish_reason="length"), cut)
         if cut:
             out.append(self._derive(cut))
-        if self._include_usage and self.usage is not None and self._last is not None:
-            out.append(self._derive([], self.usage))
+        self._finishing = True
+        if not self._work:
+            self._usage_chunk(out)
         if self.released is not None:
             self.released += out
         return out
+
+    def next_work(self) -> FilterWork | None:
+        """Work a deferred filter handed out, which the driver must run before ``resume``; inline: ``None``."""
+        return self._work[0][1] if self._work else None
+
+    def resume(self) -> list[ChatCompletionChunk]:
+        """After ``next_work().run()``: release what it decided (and, at the end, the last chunks)."""
+        state, _ = self._work.popleft()
+        assert state.filter is not None
+        out: list[ChatCompletionChunk] = []
+        closing = state.closing
+        step = state.filter.finish() if closing is not None else state.filter.feed("")
+        text = self._released_text(state, step)
+        if closing is not None and isinstance(step, DeferredStep) and step.settled:
+            state.closing = None
+            done: list[ChunkChoice] = []
+            self._finish_choice(state, closing, text, done)
+            out.append(self._derive(done))
+        elif text:
+            out.append(self._derive([ChunkChoice(index=state.index, delta=Delta(content=text))]))
+        if self._finishing and not self._work:
+            self._usage_chunk(out)
+        if self.released is not None:
+            self.released += out
+        return out
+
+    def _usage_chunk(self, out: list[ChatCompletionChunk]) -> None:
+        if self._include_usage and self.usage is not None and self._last is not None:
+            out.append(self._derive([], self.usage))
 
     def _derive(self, choices: list[ChunkChoice], usage: Usage | None = None) -> ChatCompletionChunk:
         assert self._last is not None
@@ -186,7 +275,9 @@ class StreamPlan:
             state = self._choices.get(choice.index)
             if state is None:
                 state = _Choice(
-                    self._new_filter() if self._new_filter else None, self._new_check() if self._new_check else None
+                    choice.index,
+                    self._new_filter() if self._new_filter else None,
+                    self._new_check() if self._new_check else None,
                 )
                 self._choices[choice.index] = state
             if choice.finish_reason is not None:
@@ -206,16 +297,27 @@ class StreamPlan:
 
     def _pass(self, state: _Choice, text: str) -> str:
         if state.filter is not None:
-            step = state.filter.feed(text)
-            self._raise_if_blocked(step)
-            text = step.text
+            return self._released_text(state, state.filter.feed(text))
         if text:
-            self.started = True
-            if state.check is not None:
-                error = state.check.feed(text)
-                if error is not None:
-                    raise InvalidStructuredOutputError(f"the model produced invalid JSON: {error}")
+            self._checked(state, text)
         return text
+
+    def _released_text(self, state: _Choice, step: StepLike) -> str:
+        """A filter step's text, after the block and structured checks; queues deferred work."""
+        self._raise_if_blocked(step)
+        if isinstance(step, DeferredStep) and step.pending is not None:
+            self._work.append((state, step.pending))
+        text = step.text
+        if text:
+            self._checked(state, text)
+        return text
+
+    def _checked(self, state: _Choice, text: str) -> None:
+        self.started = True
+        if state.check is not None:
+            error = state.check.feed(text)
+            if error is not None:
+                raise InvalidStructuredOutputError(f"the model produced invalid JSON: {error}")
 
     def _close_choice(self, state: _Choice, choice: ChunkChoice, out: list[ChunkChoice]) -> None:
         tail = choice.delta.content or ""
@@ -224,12 +326,17 @@ class StreamPlan:
         text = self._pass(state, tail) if tail else ""
         if state.filter is not None:
             step = state.filter.finish()
-            self._raise_if_blocked(step)
-            if step.text:
-                self.started = True
-                if state.check is not None and (error := state.check.feed(step.text)) is not None:
-                    raise InvalidStructuredOutputError(f"the model produced invalid JSON: {error}")
-                text += step.text
+            text += self._released_text(state, step)
+            if isinstance(step, DeferredStep) and not step.settled:
+                # The rest of this choice's text is still being decided: release what is known,
+                # hold the finish chunk until ``resume`` settles it.
+                state.closing = choice
+                if text:
+                    out.append(ChunkChoice(index=choice.index, delta=Delta(content=text)))
+                return
+        self._finish_choice(state, choice, text, out)
+
+    def _finish_choice(self, state: _Choice, choice: ChunkChoice, text: str, out: list[ChunkChoice]) -> None:
         if state.check is not None and choice.finish_reason == "stop":
             error = state.check.finish()
             if error is not None:

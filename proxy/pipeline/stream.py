@@ -7,6 +7,11 @@ byte goes out as one SSE error event (an upstream failure after content becomes
 ``stream_interrupted``). Cleanup is in ``finally``, so it also runs when the client
 disconnects (the relay is cancelled): the upstream connection is closed at once, and the
 settle callback runs in its own task so a cancelled request still settles its spend.
+
+Output guards that run in worker processes (``proxy.guard_workers``) are the loop's second
+await: after each upstream read the relay runs the plan's pending filter work and writes
+what each batch released (``StreamPlan.next_work``/``resume``). Inline guards hand out no
+work, so for them the loop is unchanged.
 """
 
 from __future__ import annotations
@@ -70,6 +75,20 @@ class Detached:
             _log.exception("detached cleanup failed")
 
 
+def _in_band(served: Served, error: GatewayError) -> GatewayError:
+    """The error to send after the first byte; an upstream failure also counts against its breaker."""
+    if not isinstance(error, UpstreamError):
+        return error
+    # A provider that keeps breaking mid-stream must trip its breaker too.
+    served.record.candidate.breaker.record_failure()
+    served.record.outcome = "interrupted"
+    if isinstance(error, StreamInterruptedError) or not served.plan.started:
+        return error
+    return StreamInterruptedError(
+        f"the upstream stream broke after the response started ({error.error_code}); the response is incomplete"
+    )
+
+
 async def relay(
     served: Served,
     finalize: Callable[[str, GatewayError | None], Awaitable[None]],
@@ -88,20 +107,19 @@ async def relay(
                 async for raw in served.body:
                     for chunk in plan.feed(raw):
                         yield encode_data(_encoder.encode(chunk))
+                    while (work := plan.next_work()) is not None:
+                        await work.run()
+                        for chunk in plan.resume():
+                            yield encode_data(_encoder.encode(chunk))
                 for chunk in plan.finish():
                     yield encode_data(_encoder.encode(chunk))
+                while (work := plan.next_work()) is not None:
+                    await work.run()
+                    for chunk in plan.resume():
+                        yield encode_data(_encoder.encode(chunk))
                 served.ended = True
         except GatewayError as exc:
-            failure = exc
-            if isinstance(exc, UpstreamError):
-                # A provider that keeps breaking mid-stream must trip its breaker too.
-                served.record.candidate.breaker.record_failure()
-                served.record.outcome = "interrupted"
-            if isinstance(exc, UpstreamError) and not isinstance(exc, StreamInterruptedError) and plan.started:
-                failure = StreamInterruptedError(
-                    f"the upstream stream broke after the response started ({exc.error_code}); "
-                    "the response is incomplete"
-                )
+            failure = _in_band(served, exc)
             outcome = "blocked" if plan.blocked_rule else "error"
             yield encode_error(error_body(failure))
             return

@@ -99,11 +99,20 @@ async def _prime(record: AttemptRecord, plan: StreamPlan, response: UpstreamResp
     served = Served(record, plan, response, body)
     async for raw in body:
         served.pending.extend(plan.feed(raw))
+        await _run_work(plan, served)
         if plan.started and not collect:
             return served
     served.pending.extend(plan.finish())
+    await _run_work(plan, served)
     served.ended = True
     return served
+
+
+async def _run_work(plan: StreamPlan, served: Served) -> None:
+    """Run the filter work the plan handed out (output guards in worker processes) and keep what it released."""
+    while (work := plan.next_work()) is not None:
+        await work.run()
+        served.pending.extend(plan.resume())
 
 
 async def run_attempts(
