@@ -128,6 +128,7 @@ class _Run:
             new_filter=self.new_filter,
             new_check=self.new_check,
             keep=self.request.stream and self.cache_plan.write,
+            whole_text=not self.request.stream,
         )
 
     def _charged(self, record: AttemptRecord, admission: Admission) -> ChargedUsage:
@@ -322,6 +323,7 @@ async def _serve(run: _Run) -> Served:
         retry=run.state.settings.config.retry,
         collect=not run.request.stream,
         records=run.records,
+        rng=run.state.routes.rng,
     )
 
 

@@ -65,6 +65,8 @@ class RouteTable:
         self._models = {m.name: m for m in models}
         self._providers = providers
         self._rng = rng or random.Random()
+        self.rng = self._rng
+        """The process's routing RNG (deployment order, retry jitter): seeded once, not per request."""
         self._breakers: dict[str, CircuitBreaker] = {}
         policy = breaker or BreakerPolicy()
         for model in models:

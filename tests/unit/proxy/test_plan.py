@@ -185,3 +185,29 @@ def test_content_before_an_error_in_the_same_read_is_delivered_first() -> None:
     assert plan.produced == ["lorem", " ipsum"]
     with pytest.raises(UpstreamError, match="boom"):
         plan.feed(b"")
+
+
+class Recording:
+    """Counts feed calls and upper-cases what it releases (to see the filter ran)."""
+
+    calls = 0
+
+    def feed(self, text: str) -> Step:
+        Recording.calls += 1
+        return Step(text.upper())
+
+    def finish(self) -> Step:
+        return Step("")
+
+
+def test_whole_text_mode_filters_each_choice_once_with_the_same_result() -> None:
+    streamed = run(StreamPlan(OpenAIChunkTranslator("m"), include_usage=False, new_filter=Recording), STREAM, 5)
+    per_chunk = Recording.calls
+    Recording.calls = 0
+    whole = run(
+        StreamPlan(OpenAIChunkTranslator("m"), include_usage=False, new_filter=Recording, whole_text=True), STREAM, 5
+    )
+    assert Recording.calls == 1
+    assert per_chunk == 2
+    assert collect(whole, None).choices[0].message.content == collect(streamed, None).choices[0].message.content
+    assert collect(whole, None).choices[0].message.content == "HELLO WORLD"
