@@ -1,133 +1,60 @@
-"""System-prompt leak: canary tokens and word n-gram overlap with the request's system prompt.
+"""System-prompt leak: canaries and secrets in any disguise, and word n-gram overlap with the prompt.
 
-* **Canaries**: the gateway plants random tokens in the system prompt; any of them in the output
-  proves a leak. Matched on letters and digits only, case-insensitively, with up to 3
-  non-alphanumeric characters between any two (``C A N-A R Y`` still counts), and also
-  reversed or rot13-encoded. Canaries shorter than 6 letters/digits are ignored (too weak).
-* **Overlap**: the output's words are tokenized incrementally (runs of letters/digits, case-folded,
+Two families of evidence, both per request (``StreamContext``):
+
+* **Secrets** (``guards.output.leak_forms`` finds them, ``leak_tokens`` and one regex match them):
+  the canary tokens the gateway plants; a system prompt of at most ``_PHRASE_WORDS`` words (or
+  fewer than ``ngram``), which is then itself a secret (an access code); and, when
+  ``secret_values`` is on, the values a longer prompt introduces as a password, code, PIN, key or
+  token. Any of them in the output is a leak, verbatim or disguised: spaced, punctuated, leetspeak,
+  reversed, rot13, hex or base64, spelled letter by letter (also in NATO words), scattered (every
+  word of a multi-word secret within ``window`` words) or rhymed.
+* **Overlap** (``OverlapScanner``): the output's words are tokenized incrementally (case-folded,
   truncated to 6 characters: a light stemmer, so ``instruction``/``instructions`` match). Each
   output n-gram found among the system prompt's informative n-grams (not only stopwords) counts
   once; the detector fires when the echoed n-grams reach ``threshold`` of the prompt's (and at
   least ``min_ngrams``). Echoed n-grams within ``max_gap`` words form a run, withheld from the
   client while it grows (up to ``max_span`` characters), so a verbatim leak is stopped before it
-  is shown. A system prompt with fewer than ``ngram`` words (an access code, a password) is a
-  *phrase*: its words in order with at most ``max_gap`` words between them, or the words run
-  together, or rot13-encoded, anywhere in the output.
+  is shown.
 
-Both are chunk-independent: tokens are decided only when the character after them is known (or
-they reach the 64-character cap), and every hit's start is bounded below by the frontier reported
-before it.
+All scanners are chunk-independent: tokens are decided only when the character after them is
+known (or they reach the 64-character cap), and every hit's start is bounded below by the
+frontier reported before it.
 """
 
 from __future__ import annotations
 
-import codecs
 import math
 from collections import deque
 from typing import TYPE_CHECKING
 
 from guards.output.base import Hit
-from guards.output.rx import IGNORECASE, Match, PatternScanner, compile_pattern
+from guards.output.leak_forms import (
+    MIN_SPACED,
+    STEM,
+    STOPWORDS,
+    WORD_CAP,
+    WORD_RE,
+    core,
+    extract_secrets,
+    secret_pattern,
+    words,
+)
+from guards.output.leak_tokens import SecretScanner, SecretSpec
+from guards.output.rx import Match, PatternScanner
 
 if TYPE_CHECKING:
     from guards.output.base import DetectorScanner, HitAction, StreamContext
     from guards.output.rx import Pattern
     from schemas.output_guard_config import LeakConfig
 
-__all__ = ["LeakDetector", "OverlapScanner", "canary_pattern", "word_key"]
+__all__ = ["LeakDetector", "OverlapScanner"]
 
-_WORD_CAP = 64
-_STEM = 6
-_MIN_CANARY = 6
-_STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "but",
-        "by",
-        "do",
-        "does",
-        "for",
-        "from",
-        "has",
-        "have",
-        "he",
-        "her",
-        "his",
-        "i",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "me",
-        "my",
-        "no",
-        "not",
-        "of",
-        "on",
-        "or",
-        "our",
-        "she",
-        "so",
-        "than",
-        "that",
-        "the",
-        "their",
-        "them",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "to",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "which",
-        "who",
-        "will",
-        "with",
-        "you",
-        "your",
-    ]
-)
+_PHRASE_WORDS = 4
+"""A system prompt of at most this many words is a secret itself (an access code, a password)."""
 
 
-def word_key(token: str) -> str:
-    """Case-folded token truncated to the stem length (a light, language-agnostic stemmer)."""
-    return token.casefold()[:_STEM]
-
-
-def canary_pattern(canaries: tuple[str, ...]) -> tuple[Pattern, Pattern] | None:
-    """One pattern (and its starter) for all canaries and their reversed / rot13 forms.
-
-    Returns:
-        ``(pattern, starter)``, or ``None`` when no canary is long enough to be usable.
-    """
-    forms: set[str] = set()
-    for canary in canaries:
-        core = "".join(c for c in canary.casefold() if c.isalnum())
-        if len(core) >= _MIN_CANARY:
-            forms.update((core, core[::-1], codecs.encode(core, "rot13")))
-    if not forms:
-        return None
-    sep = r"[\W_]{0,3}"
-    # Forms hold letters and digits only, so nothing needs escaping.
-    alts = sorted((sep.join(form) for form in forms), key=lambda s: (-len(s), s))
-    firsts = "".join(sorted({form[0] for form in forms}))
-    return compile_pattern("(?:" + "|".join(alts) + ")", IGNORECASE), compile_pattern(f"[{firsts}]", IGNORECASE)
-
-
-class _CanaryRule:
+class _SecretRule:
     __slots__ = ("action", "entity", "pattern", "starter", "tail")
 
     def __init__(self, pattern: Pattern, starter: Pattern, action: HitAction, entity: str) -> None:
@@ -141,57 +68,24 @@ class _CanaryRule:
         return Hit(base + m.start(), base + m.end(), "leak", self.entity, self.action, "<REDACTED>")
 
 
-class _Element:
-    """One word of a phrase: matches a token by stem, or exactly (for run-together forms)."""
-
-    __slots__ = ("exact", "key")
-
-    def __init__(self, key: str, exact: bool) -> None:
-        self.key = key
-        self.exact = exact
-
-    def matches(self, folded: str) -> bool:
-        return folded == self.key if self.exact else folded[:_STEM] == self.key
-
-
 class _Prompt:
-    """A system prompt analysed once per request: its n-grams, or its phrase forms."""
+    """A long system prompt analysed once per request: its informative n-grams."""
 
-    __slots__ = ("grams", "need", "phrases", "prefixes")
+    __slots__ = ("grams", "need", "prefixes")
 
-    def __init__(self, text: str, n: int, threshold: float, min_ngrams: int) -> None:
-        words = [w.casefold() for w in _words(text)]
+    def __init__(self, folded: list[str], n: int, threshold: float, min_ngrams: int) -> None:
         self.grams: dict[tuple[str, ...], int] = {}
-        self.prefixes: set[tuple[str, ...]] = set()
-        self.phrases: tuple[tuple[_Element, ...], ...] = ()
-        self.need = 0
-        if len(words) >= n:
-            for i in range(len(words) - n + 1):
-                gram = tuple(w[:_STEM] for w in words[i : i + n])
-                if gram not in self.grams and not all(w in _STOPWORDS for w in words[i : i + n]):
-                    self.grams[gram] = len(self.grams)
-            self.prefixes = {gram[:k] for gram in self.grams for k in range(1, n)}
-            total = len(self.grams)
-            self.need = min(total, max(min_ngrams, math.ceil(threshold * total)))
-        elif words:
-            forms = [tuple(_Element(w[:_STEM], exact=False) for w in words)]
-            rot = [codecs.encode(w, "rot13") for w in words]
-            if rot != words:
-                forms.append(tuple(_Element(w[:_STEM], exact=False) for w in rot))
-            if len(words) > 1:
-                forms.append((_Element("".join(words), exact=True),))
-            self.phrases = tuple(forms)
-
-
-def _words(text: str) -> list[str]:
-    return [m.group() for m in _WORD_RE.finditer(text)]
-
-
-_WORD_RE = compile_pattern(r"[^\W_]{1," + str(_WORD_CAP) + "}")
+        for i in range(len(folded) - n + 1):
+            gram = tuple(w[:STEM] for w in folded[i : i + n])
+            if gram not in self.grams and not all(w in STOPWORDS for w in folded[i : i + n]):
+                self.grams[gram] = len(self.grams)
+        self.prefixes = {gram[:k] for gram in self.grams for k in range(1, n)}
+        total = len(self.grams)
+        self.need = min(total, max(min_ngrams, math.ceil(threshold * total)))
 
 
 class OverlapScanner:
-    """Per-stream overlap/phrase state; see the module docstring."""
+    """Per-stream n-gram overlap state; see the module docstring."""
 
     __slots__ = (
         "_action",
@@ -206,7 +100,6 @@ class OverlapScanner:
         "_pos",
         "_prompt",
         "_run_start",
-        "_states",
         "_window",
     )
 
@@ -223,7 +116,6 @@ class OverlapScanner:
         self._matched: set[int] = set()
         self._last_match = -(10**9)
         self._run_start = 0
-        self._states: list[tuple[int, int, int, int]] = []  # (form, next element, start, last index)
         self._fired = False
 
     def scan(self, buf: str, base: int, final: bool) -> tuple[list[Hit], int]:
@@ -231,8 +123,8 @@ class OverlapScanner:
         end = base + len(buf)
         if self._fired:
             return [], end
-        for m in _WORD_RE.finditer(buf, self._pos - base):
-            if not final and m.end() == len(buf) and m.end() - m.start() < _WORD_CAP:
+        for m in WORD_RE.finditer(buf, self._pos - base):
+            if not final and m.end() == len(buf) and m.end() - m.start() < WORD_CAP:
                 self._pos = base + m.start()
                 return [], self._frontier()
             hit = self._token(m.group().casefold(), base + m.start(), base + m.end())
@@ -244,31 +136,23 @@ class OverlapScanner:
         return [], self._frontier()
 
     def _frontier(self) -> int:
-        if self._prompt.phrases:
-            low = min((s[2] for s in self._states if self._index - 1 - s[3] <= self._max_gap), default=self._pos)
-        else:
-            # A future n-gram can include the last n-1 tokens, but only the ones that begin a
-            # prefix of some prompt n-gram can start its run: hold back from the oldest such.
-            low = self._pos
-            tail = list(self._window)[-(self._n - 1) :] if self._n > 1 else []
-            for k in range(len(tail), 0, -1):
-                if tuple(key for key, _ in tail[-k:]) in self._prompt.prefixes:
-                    low = tail[-k][1]
-                    break
-            if self._index - 1 - self._last_match <= self._max_gap:
-                low = min(low, self._run_start)
+        # A future n-gram can include the last n-1 tokens, but only the ones that begin a
+        # prefix of some prompt n-gram can start its run: hold back from the oldest such.
+        low = self._pos
+        tail = list(self._window)[-(self._n - 1) :] if self._n > 1 else []
+        for k in range(len(tail), 0, -1):
+            if tuple(key for key, _ in tail[-k:]) in self._prompt.prefixes:
+                low = tail[-k][1]
+                break
+        if self._index - 1 - self._last_match <= self._max_gap:
+            low = min(low, self._run_start)
         return min(self._pos, max(low, self._last_end - self._max_span))
-
-    def _fire(self, start: int, end: int) -> Hit:
-        return Hit(max(start, end - self._max_span), end, "leak", "system_prompt", self._action, "<REDACTED>")
 
     def _token(self, folded: str, start: int, end: int) -> Hit | None:
         index = self._index
         self._index += 1
         self._last_end = end
-        self._window.append((folded[:_STEM], start))
-        if self._prompt.phrases:
-            return self._phrase_step(folded, index, start, end)
+        self._window.append((folded[:STEM], start))
         if len(self._window) < self._n:
             return None
         gram_id = self._prompt.grams.get(tuple(k for k, _ in self._window))
@@ -279,31 +163,13 @@ class OverlapScanner:
         self._last_match = index
         self._matched.add(gram_id)
         if len(self._matched) >= self._prompt.need:
-            return self._fire(self._run_start, end)
-        return None
-
-    def _phrase_step(self, folded: str, index: int, start: int, end: int) -> Hit | None:
-        states: list[tuple[int, int, int, int]] = []
-        for form_id, nxt, first, last in self._states:
-            if index - last > self._max_gap + 1:
-                continue
-            if self._prompt.phrases[form_id][nxt].matches(folded):
-                if nxt + 1 == len(self._prompt.phrases[form_id]):
-                    return self._fire(first, end)
-                states.append((form_id, nxt + 1, first, index))
-            else:
-                states.append((form_id, nxt, first, last))
-        for form_id, form in enumerate(self._prompt.phrases):
-            if form[0].matches(folded):
-                if len(form) == 1:
-                    return self._fire(start, end)
-                states.append((form_id, 1, start, index))
-        self._states = states
+            start = max(self._run_start, end - self._max_span)
+            return Hit(start, end, "leak", "system_prompt", self._action, "<REDACTED>")
         return None
 
 
 class _Both:
-    """Canary and overlap scanners side by side."""
+    """Several scanners side by side: the union of their hits, the lowest frontier."""
 
     __slots__ = ("_parts",)
 
@@ -329,22 +195,34 @@ class LeakDetector:
         self._config = config
 
     def new_scanner(self, ctx: StreamContext) -> DetectorScanner | None:
-        """Scanners for this request's canaries and system prompt; ``None`` if it has neither."""
+        """Scanners for this request's canaries, secrets and system prompt; ``None`` if none apply."""
+        cfg = self._config
+        secrets: list[tuple[str, str]] = []  # (secret, entity)
+        if cfg.canary:
+            # A canary is random, so a short one would fire on ordinary words: too weak to use.
+            secrets.extend((c, "canary") for c in ctx.canaries if len(core(c)) >= MIN_SPACED)
         parts: list[DetectorScanner] = []
-        if self._config.canary and ctx.canaries:
-            compiled = canary_pattern(ctx.canaries)
-            if compiled is not None:
-                parts.append(PatternScanner((_CanaryRule(*compiled, self._config.action, "canary"),)))
         if ctx.system_prompt:
-            cfg = self._config
-            prompt = _Prompt(ctx.system_prompt, cfg.ngram, cfg.threshold, cfg.min_ngrams)
-            if prompt.grams or prompt.phrases:
-                parts.append(OverlapScanner(prompt, cfg))
-            if prompt.phrases:
-                # A short secret spelled out (``z e i t g e i s t``, ``L-A-B-Y``) is caught like a canary.
-                spelled = canary_pattern(("".join(_words(ctx.system_prompt)),))
-                if spelled is not None:
-                    parts.append(PatternScanner((_CanaryRule(*spelled, self._config.action, "system_prompt"),)))
+            folded = [w.casefold() for w in words(ctx.system_prompt)]
+            if len(folded) <= _PHRASE_WORDS or len(folded) < cfg.ngram:
+                if folded:
+                    secrets.append((ctx.system_prompt, "system_prompt"))
+            else:
+                prompt = _Prompt(folded, cfg.ngram, cfg.threshold, cfg.min_ngrams)
+                if prompt.grams:
+                    parts.append(OverlapScanner(prompt, cfg))
+                if cfg.secret_values:
+                    secrets.extend((v, "system_prompt") for v in extract_secrets(ctx.system_prompt))
+        rules: list[_SecretRule] = []
+        for entity in ("canary", "system_prompt"):
+            compiled = secret_pattern(tuple(s for s, e in secrets if e == entity))
+            if compiled is not None:
+                rules.append(_SecretRule(*compiled, cfg.action, entity))
+        if rules:
+            parts.append(PatternScanner(tuple(rules)))
+        specs = tuple(spec for s, e in secrets if (spec := SecretSpec(s, e)).phrases)
+        if specs:
+            parts.append(SecretScanner(specs, cfg.action, cfg.max_gap, cfg.window, cfg.max_span))
         if not parts:
             return None
         return parts[0] if len(parts) == 1 else _Both(tuple(parts))
