@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from proxy.store.base import KeyStore
     from schemas.config import TenantConfig
 
-__all__ = ["Authenticator", "Principal", "digest_key", "mint_key", "presented_key"]
+__all__ = ["Authenticator", "Principal", "digest_key", "mint_key", "new_key", "presented_key"]
 
 _KEY_PREFIX = "gw-"
 
@@ -38,6 +38,29 @@ _KEY_PREFIX = "gw-"
 def mint_key() -> str:
     """A new random API key (shown to its owner once, never stored)."""
     return _KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def new_key(
+    tenant: str,
+    *,
+    key_id: str | None = None,
+    scopes: Iterable[str] = ("chat",),
+    models: Iterable[str] = ("*",),
+) -> tuple[str, KeyRecord]:
+    """Mint a key for ``tenant``: the secret (shown once) and the record to store (its digest only).
+
+    A default ``key_id`` is random, never derived from the key: ids appear in logs and listings.
+    """
+    key = mint_key()
+    record = KeyRecord(
+        key_id=key_id or f"{tenant}-{secrets.token_hex(4)}",
+        tenant=tenant,
+        digest=digest_key(key),
+        scopes=tuple(scopes),
+        models=tuple(models),
+        created_at=int(time.time()),
+    )
+    return key, record
 
 
 def digest_key(key: str) -> str:

@@ -17,14 +17,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import time
 from typing import TYPE_CHECKING
 
-from proxy.auth import digest_key, mint_key
+from proxy.auth import new_key
 from proxy.settings import ConfigError, load_settings, prepare_environment
 from proxy.store.base import StoreUnavailableError
 from proxy.store.factory import create_store
-from schemas.keys import KeyRecord
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -125,15 +123,7 @@ async def _keys(settings: Settings, args: argparse.Namespace) -> int:
             if args.tenant not in {t.id for t in settings.config.tenants}:
                 print(f"error: unknown tenant {args.tenant!r}", file=sys.stderr)
                 return 1
-            key = mint_key()
-            record = KeyRecord(
-                key_id=args.key_id or f"{args.tenant}-{key[-8:]}",
-                tenant=args.tenant,
-                digest=digest_key(key),
-                scopes=tuple(args.scopes),
-                models=tuple(args.models),
-                created_at=int(time.time()),
-            )
+            key, record = new_key(args.tenant, key_id=args.key_id, scopes=args.scopes, models=args.models)
             await store.put_key(record)
             print(f"key_id: {record.key_id}\nkey: {key}\n(shown once: store it now)")
             return 0

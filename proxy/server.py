@@ -8,18 +8,17 @@ tenant, put in the store, and printed once with a curl example.
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING
 
 import uvicorn
 
 from proxy.app import create_app
-from proxy.auth import digest_key, mint_key
+from proxy.auth import new_key
 from proxy.settings import export_config_path
-from schemas.keys import KeyRecord
 
 if TYPE_CHECKING:
     from proxy.settings import Settings
+    from schemas.keys import KeyRecord
 
 __all__ = ["serve"]
 
@@ -56,7 +55,7 @@ def _demo_key(settings: Settings, host: str, port: int) -> KeyRecord | None:
     if not tenants:
         print("no tenant in the config: no demo key")
         return None
-    key = mint_key()
+    key, record = new_key(tenants[0].id, key_id="demo", scopes=("chat", "system"))
     model = settings.config.models[0].name if settings.config.models else "echo"
     print(
         f"\n  Gateway on http://{host}:{port}  (tenant {tenants[0].id!r}, store {settings.config.store.kind})\n"
@@ -66,10 +65,4 @@ def _demo_key(settings: Settings, host: str, port: int) -> KeyRecord | None:
         f'    -d \'{{"model": "{model}", "messages": [{{"role": "user", "content": "Hello gateway"}}]}}\'\n',
         flush=True,
     )
-    return KeyRecord(
-        key_id="demo",
-        tenant=tenants[0].id,
-        digest=digest_key(key),
-        scopes=("chat", "system"),
-        created_at=int(time.time()),
-    )
+    return record

@@ -8,18 +8,19 @@ digests are stored. Revocation reaches every replica within the key-cache TTL.
 from __future__ import annotations
 
 import hmac
-import time
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
 from litestar import MediaType, Request, Response, delete, get, post
 from litestar.params import FromPath, FromQuery
 
-from proxy.auth import digest_key, mint_key, presented_key
+from proxy.auth import digest_key, new_key, presented_key
 from proxy.errors import AuthenticationError, InvalidRequestError, PermissionDeniedError
 from proxy.routes.deps import Gateway
 from schemas.base import WireStruct
-from schemas.keys import KeyRecord
+
+if TYPE_CHECKING:
+    from schemas.keys import KeyRecord
 
 __all__ = ["admin_routes"]
 
@@ -96,15 +97,7 @@ async def create_key(request: Request[Any, Any, Any], gateway: Gateway) -> Respo
         raise InvalidRequestError(f"invalid key request: {exc}") from exc
     if gateway.auth.tenant(spec.tenant) is None:
         raise InvalidRequestError(f"unknown tenant {spec.tenant!r}", param="tenant")
-    key = mint_key()
-    record = KeyRecord(
-        key_id=spec.key_id or f"{spec.tenant}-{key[-8:]}",
-        tenant=spec.tenant,
-        digest=digest_key(key),
-        scopes=tuple(spec.scopes),
-        models=tuple(spec.models),
-        created_at=int(time.time()),
-    )
+    key, record = new_key(spec.tenant, key_id=spec.key_id, scopes=spec.scopes, models=spec.models)
     await gateway.store.put_key(record)
     return _json({**_public(record), "key": key}, status=201)
 

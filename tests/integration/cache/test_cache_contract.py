@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from tests.support.redis import RedisServer
 
-    from .conftest import CacheStoreUnderTest
+    from tests.support.stores import StoreUnderTest
 
 DIGEST = hashlib.sha256(b"request").hexdigest()
 ANSWER = ChatCompletion(
@@ -44,8 +44,8 @@ def degraded(cache: ResponseCache) -> bool:
     return cache.stats.degraded
 
 
-async def test_put_get_and_tenant_isolation(cache_store: CacheStoreUnderTest) -> None:
-    s = cache_store.store
+async def test_put_get_and_tenant_isolation(store: StoreUnderTest) -> None:
+    s = store.store
     assert await s.cache_get("acme", DIGEST) is None
     await s.cache_put("acme", DIGEST, b"entry-1", 60_000)
     assert await s.cache_get("acme", DIGEST) == b"entry-1"
@@ -54,16 +54,16 @@ async def test_put_get_and_tenant_isolation(cache_store: CacheStoreUnderTest) ->
     assert await s.cache_get("acme", DIGEST) == b"entry-2"
 
 
-async def test_entries_expire(cache_store: CacheStoreUnderTest) -> None:
-    s = cache_store.store
+async def test_entries_expire(store: StoreUnderTest) -> None:
+    s = store.store
     await s.cache_put("acme", DIGEST, b"short", 40)
     assert await s.cache_get("acme", DIGEST) == b"short"
-    await cache_store.advance(60)
+    await store.advance(60)
     assert await s.cache_get("acme", DIGEST) is None
 
 
-async def test_fill_lock_is_exclusive_owned_and_expires(cache_store: CacheStoreUnderTest) -> None:
-    s = cache_store.store
+async def test_fill_lock_is_exclusive_owned_and_expires(store: StoreUnderTest) -> None:
+    s = store.store
     assert await s.cache_lock("acme", DIGEST, "one", 60_000)
     assert not await s.cache_lock("acme", DIGEST, "two", 60_000)
     assert await s.cache_lock("globex", DIGEST, "two", 60_000)  # another tenant's lock
@@ -71,12 +71,12 @@ async def test_fill_lock_is_exclusive_owned_and_expires(cache_store: CacheStoreU
     assert not await s.cache_lock("acme", DIGEST, "three", 60_000)
     await s.cache_unlock("acme", DIGEST, "one")
     assert await s.cache_lock("acme", DIGEST, "three", 40)
-    await cache_store.advance(60)
+    await store.advance(60)
     assert await s.cache_lock("acme", DIGEST, "four", 60_000)
 
 
-async def test_response_cache_round_trip(cache_store: CacheStoreUnderTest) -> None:
-    cache = ResponseCache(cache_store.store)
+async def test_response_cache_round_trip(store: StoreUnderTest) -> None:
+    cache = ResponseCache(store.store)
     acme, globex = TenantConfig(id="acme"), TenantConfig(id="globex")
     plan = cache.plan(acme, *request())
     assert await cache.lookup(plan) is None

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from schemas.keys import KeyRecord
 
 if TYPE_CHECKING:
-    from .conftest import StoreUnderTest
+    from tests.support.stores import StoreUnderTest
 
 
 def digest(secret: str) -> str:

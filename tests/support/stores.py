@@ -1,4 +1,4 @@
-"""The cache contract runs over every store: memory, Redis and Redis Cluster."""
+"""Store fixtures for the contract tests (limits, keys, cache): the same tests run over memory, Redis and Cluster."""
 
 from __future__ import annotations
 
@@ -15,9 +15,11 @@ if TYPE_CHECKING:
 
     from proxy.store.base import Store
 
+__all__ = ["StoreUnderTest", "store"]
+
 
 @dataclass
-class CacheStoreUnderTest:
+class StoreUnderTest:
     """A store plus a way to let its clock move forward by at least ``ms``."""
 
     store: Store
@@ -37,6 +39,7 @@ class _Clock:
 
 
 async def _sleep_ms(ms: int) -> None:
+    # Redis time is real time; a few ms of slack so the server's clock has surely passed the mark
     await asyncio.sleep(ms / 1000 + 0.01)
 
 
@@ -47,11 +50,12 @@ async def _sleep_ms(ms: int) -> None:
         pytest.param("cluster", marks=pytest.mark.cluster),
     ]
 )
-def cache_store(request: pytest.FixtureRequest) -> Iterator[CacheStoreUnderTest]:
-    """The store under test; Redis-backed ones are flushed (and closed) by their client fixtures."""
+def store(request: pytest.FixtureRequest) -> Iterator[StoreUnderTest]:
+    """The store under test; Redis-backed ones are flushed by their client fixtures."""
     if request.param == "memory":
         clock = _Clock()
-        yield CacheStoreUnderTest(MemoryStore(clock), clock.advance, "memory")
+        yield StoreUnderTest(MemoryStore(clock), clock.advance, "memory")
         return
     client = request.getfixturevalue("redis_client" if request.param == "redis" else "redis_cluster_client")
-    yield CacheStoreUnderTest(RedisStore(client), _sleep_ms, request.param)
+    # the client fixture closes the client after flushing; the store must not close it first
+    yield StoreUnderTest(RedisStore(client), _sleep_ms, request.param)
