@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
 
     from tests.support.redis import RedisServer
-
     from tests.support.stores import StoreUnderTest
 
 DIGEST = hashlib.sha256(b"request").hexdigest()

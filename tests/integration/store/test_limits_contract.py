@@ -11,7 +11,6 @@ from proxy.store.base import AdmitOp, BucketSpec, SettleOp, SpendSpec, UsageQuer
 
 if TYPE_CHECKING:
     from proxy.store.base import AdmitResult, UsageSnapshot
-
     from tests.support.stores import StoreUnderTest
 
 HOUR_1000 = 3_600_000_000  # a period so long that refill during a test is nil: levels stay exact in real time
