@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
 
     from proxy.routing.attempts import Served
+    from schemas.chat import ChatCompletionChunk
 
 __all__ = ["Detached", "error_body", "relay"]
 
@@ -89,6 +90,10 @@ def _in_band(served: Served, error: GatewayError) -> GatewayError:
     )
 
 
+def _frames(chunks: list[ChatCompletionChunk]) -> bytes:
+    return b"".join([encode_data(_encoder.encode(chunk)) for chunk in chunks])
+
+
 async def relay(
     served: Served,
     finalize: Callable[[str, GatewayError | None], Awaitable[None]],
@@ -100,24 +105,29 @@ async def relay(
     failure: GatewayError | None = None
     try:
         try:
-            for chunk in served.pending:
-                yield encode_data(_encoder.encode(chunk))
+            # One write per upstream read: the events a read completed go out together (one
+            # ASGI send, one syscall), never held back waiting for more.
+            if served.pending:
+                yield _frames(served.pending)
             served.pending.clear()
             if not served.ended:
                 async for raw in served.body:
-                    for chunk in plan.feed(raw):
-                        yield encode_data(_encoder.encode(chunk))
+                    if out := plan.feed(raw):
+                        yield _frames(out)
                     while (work := plan.next_work()) is not None:
                         await work.run()
-                        for chunk in plan.resume():
-                            yield encode_data(_encoder.encode(chunk))
-                for chunk in plan.finish():
-                    yield encode_data(_encoder.encode(chunk))
+                        if out := plan.resume():
+                            yield _frames(out)
+                last = plan.finish()
                 while (work := plan.next_work()) is not None:
                     await work.run()
-                    for chunk in plan.resume():
-                        yield encode_data(_encoder.encode(chunk))
+                    last += plan.resume()
                 served.ended = True
+                if last:
+                    # The closing chunks and [DONE] leave in one write too.
+                    yield _frames(last) + DONE
+                    outcome = "ok"
+                    return
         except GatewayError as exc:
             failure = _in_band(served, exc)
             outcome = "blocked" if plan.blocked_rule else "error"
