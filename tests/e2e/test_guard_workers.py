@@ -115,7 +115,7 @@ def test_fail_open_releases_unfiltered_and_completes(fake: FakeUpstream, tmp_pat
         # A worker crash (SIGKILL) is a deterministic failure, unlike a timeout on a fast machine.
         executor = server.state.guard_workers._executor  # type: ignore[union-attr]
         assert executor is not None
-        for process in list(executor._processes.values()):  # type: ignore[attr-defined]
+        for process in list(executor._processes.values()):
             os.kill(process.pid, signal.SIGKILL)
         assert unary(client) == text  # fail_open: released unfiltered, the request completes
         assert "a.b@example.com" not in unary(client)  # the pool was replaced and filters again
