@@ -52,7 +52,10 @@ _LICENCES = {
     ),
     "notinject-one": ("MIT (InjecGuard)", "https://github.com/leolee99/InjecGuard"),
     "awesome-chatgpt-prompts": ("CC0-1.0", "https://github.com/f/awesome-chatgpt-prompts"),
-    "gateway-hardneg": ("Apache-2.0 (written for this project)", "scripts/hard_negatives.py"),
+    "gateway-hardneg": (
+        "Apache-2.0 (written for this project)",
+        "scripts/hard_negatives.py, scripts/benign_requests.py",
+    ),
 }
 
 

@@ -4,13 +4,17 @@ Written for this project (licence: the project's own), generated from the word l
 with a seeded RNG. They cover what public permissive data lacks: benign prompts framed as
 role play or fiction ("Imagine you are...", "In an alternate universe..."), benign prompts
 that use trigger words innocently ("ignore the typos", "override a method", "system
-requirements"), and ordinary documents of the kind a tool or retriever returns. None of the
+requirements"), and ordinary documents of the kind a tool or retriever returns, plus the
+families of ``benign_requests`` (sensitive-but-legitimate questions, questions about rules and
+prompts, very short prompts, programming answers full of trigger words). None of the
 tasks overlap with the attack goals used in the public attack sets.
 """
 
 from __future__ import annotations
 
 import random
+
+from benign_requests import benign_requests
 
 __all__ = ["generate"]
 
@@ -235,6 +239,7 @@ def generate(seed: int = 7, n_persona: int = 420, n_elaborate: int = 240) -> lis
             seen.add(text)
             texts.append((text, "roleplay", "direct"))
             added += 1
+    texts.extend(t for t in benign_requests() if t[0] not in seen)
     return [
         {
             "id": f"gateway-hardneg-{i:05d}",

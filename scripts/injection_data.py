@@ -3,7 +3,8 @@
 Licensing: only what ``corpus/injection/dev.jsonl`` holds (permissive sources) and the
 gateway-authored ``synthetic_injection`` text. Tensor Trust and WildGuard are never read here.
 
-Direct head: the ``direct`` dev cases, plus synthetic extraction / hijacking messages.
+Direct head: the ``direct`` dev cases, plus synthetic extraction / hijacking messages and
+synthetic benign framings (``benign_framings``, training rows only, not calibration).
 
 Indirect head (sentence level): positives are the BIPIA payloads of dev cases (minus any payload
 that also occurs in a held-out case, so the held-out split measures unseen payloads), short
@@ -20,6 +21,7 @@ import random
 from typing import TYPE_CHECKING, NamedTuple
 
 import msgspec
+from benign_framings import benign_framings
 from synthetic_injection import code_answers, direct_attacks, document_sentences, indirect_payloads
 
 from guards.text import normalize
@@ -58,12 +60,18 @@ def _group(text: str) -> str:
 
 
 def direct_data(dev: list[dict[str, str]]) -> HeadData:
-    """Return the direct head's rows (each dev direct case + synthetic attacks); calibration = the same texts."""
+    """Return the direct head's rows and calibration texts.
+
+    Rows: each dev direct case, synthetic attacks and synthetic benign framings. Calibration:
+    the same minus the benign framings, so that adding easy training negatives does not pull
+    the operating point (a benign quantile) down.
+    """
     rows = [
         Example(normalize(c["text"]).text, int(c["label"] == "attack"), c["id"]) for c in dev if c["vector"] == "direct"
     ]
     rows += [Example(normalize(t).text, 1, _group(t)) for t in direct_attacks()]
-    return HeadData(rows, rows)
+    framings = [Example(normalize(t).text, 0, _group(t)) for t in benign_framings()]
+    return HeadData(rows + framings, rows)
 
 
 def _sentences(text: str) -> list[str]:

@@ -23,7 +23,7 @@ answers), and that margin is what keeps false positives near 2% on them; at the 
 point itself the classifier still turns a weak rule hit (0.6) into a flag.
 
 The weights are trained by ``scripts/train_injection.py`` on permissively licensed data only
-and ship as ``weights.npz`` next to this module (float16, about 1.5 MB).
+and ship as ``weights.npz`` next to this module (float16, compressed, about 0.5 MB).
 """
 
 from __future__ import annotations

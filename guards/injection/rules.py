@@ -6,6 +6,10 @@ and the path inside it (``rules.yaml: $.rules[3].weight: Expected float >= ...``
 ``rules.yaml: rules[5] (override.x).patterns[1]: bad regex: ...``), which is what
 ``gateway check-config`` prints and what the reloader logs when it keeps the old rules.
 Watching the file and reloading on SIGHUP is the proxy's job.
+
+Each compiled pattern carries a literal prefilter (``guards.injection.prefilter``) so that
+matching the whole rule set costs well under a millisecond per 2,000 characters; a rule's
+result is exactly the result of searching its patterns.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
+from guards.injection.prefilter import Prefilter, TextIndex
 from schemas.injection_rules import InjectionRuleSet
 
 if TYPE_CHECKING:
@@ -29,25 +34,43 @@ class RulesError(ValueError):
 
 
 class CompiledRule:
-    """One rule, ready to match: a single alternation regex plus the signals it reacts to."""
+    """One rule, ready to match: its patterns (each behind a literal prefilter) and the signals it reacts to.
 
-    __slots__ = ("action", "category", "id", "regex", "signals", "vectors", "weight")
+    A pattern's regex runs only when the text has the words the pattern needs
+    (``guards.injection.prefilter``), which keeps the whole rule set well under a millisecond
+    on ordinary text; the result is the same as searching every pattern.
+    """
+
+    __slots__ = ("action", "category", "id", "patterns", "regex", "signals", "vectors", "weight")
 
     def __init__(self, rule: InjectionRule, regex: re.Pattern[str] | None, action: RuleAction) -> None:
-        """Bind a validated rule to its compiled regex and effective action."""
+        """Bind a validated rule to its compiled regex (the alternation of its patterns) and effective action."""
         self.id: str = rule.id
         self.category: RuleCategory = rule.category
         self.weight: float = rule.weight
         self.regex = regex
+        self.patterns: tuple[tuple[Prefilter, re.Pattern[str]], ...] = tuple(
+            (Prefilter.of(p), re.compile(p)) for p in rule.patterns
+        )
         self.signals: frozenset[str] = frozenset(rule.signals)
         self.vectors: frozenset[RuleVector] = frozenset(rule.vectors)
         self.action: RuleAction = action
 
-    def hits(self, text: str, signals: frozenset[str]) -> bool:
-        """Return whether the rule fires on a normalised text with these obfuscation signals."""
+    def hits(self, text: str, signals: frozenset[str], index: TextIndex | None = None) -> bool:
+        """Return whether the rule fires on a normalised text with these obfuscation signals.
+
+        Args:
+            text: The normalised text.
+            signals: The obfuscation signals found while normalising.
+            index: ``TextIndex(text)`` if the caller already has it (shared by all rules; built otherwise).
+        """
         if self.signals and not self.signals.isdisjoint(signals):
             return True
-        return self.regex is not None and self.regex.search(text) is not None
+        if not self.patterns:
+            return False
+        if index is None or index.text is not text:
+            index = TextIndex(text)
+        return any(pf.search(regex, index) for pf, regex in self.patterns)
 
 
 def default_rules_bytes() -> bytes:

@@ -9,6 +9,9 @@ strong rule (0.9) crosses the default threshold (0.8) alone; a weak rule (0.35) 
 classifier's support (0.5 at its operating point gives 0.68, 0.7 gives 0.8). Rules in
 ``observe`` mode are reported but do not count; ``block`` / ``neutralize`` rules force that
 action whenever they hit. Allowlisted phrases are cut out of the normalised text first.
+
+Short user messages (fewer than ``SHORT_WORDS`` words) with no rule hit get at most
+``SHORT_CAP`` from the classifier: below the default threshold on its own.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import TYPE_CHECKING, Literal
 
 import msgspec
 
+from guards.injection.prefilter import TextIndex
 from guards.injection.rules import compile_rules
 from guards.text import fold, normalize
 
@@ -26,10 +30,15 @@ if TYPE_CHECKING:
     from schemas.injection_rules import InjectionRuleSet
     from schemas.input_guard_config import InjectionPolicy
 
-__all__ = ["CLASSIFIER_RULE_ID", "InjectionScreen", "ScreenResult"]
+__all__ = ["CLASSIFIER_RULE_ID", "SHORT_CAP", "SHORT_WORDS", "InjectionScreen", "ScreenResult"]
 
 CLASSIFIER_RULE_ID = "classifier"
 """Pseudo rule id reported when the classifier's score alone is at least 0.5."""
+SHORT_WORDS = 5
+"""A user message with fewer words than this (``\\w+`` runs) is *short*: see ``SHORT_CAP``."""
+SHORT_CAP = 0.5
+"""The classifier's score on a short user message with no rule hit is capped here, so that
+"tell me something" is never flagged on n-gram statistics alone; any rule hit lifts the cap."""
 
 ForcedAction = Literal["block", "neutralize"]
 
@@ -94,8 +103,9 @@ class InjectionScreen:
         observed: list[str] = []
         categories: list[str] = []
         forced: ForcedAction | None = None
+        index = TextIndex(view)
         for rule in self._rules:
-            if vector not in rule.vectors or not rule.hits(view, normalized.signals):
+            if vector not in rule.vectors or not rule.hits(view, normalized.signals, index):
                 continue
             if rule.action == "observe":
                 observed.append(rule.id)
@@ -109,6 +119,9 @@ class InjectionScreen:
         clf_score: float | None = None
         if self._classifier is not None and view.strip():
             clf_score = self._classifier.score(view, vector)
+            if vector == "direct" and not hit_ids and sum(index.counts.values()) < SHORT_WORDS:
+                # a few words are too little evidence for n-gram statistics alone
+                clf_score = min(clf_score, SHORT_CAP)
             keep *= 1.0 - clf_score
             if clf_score >= 0.5:
                 hit_ids.append(CLASSIFIER_RULE_ID)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from guards.injection.classifier import InjectionClassifier
+from guards.injection.classifier import Head, InjectionClassifier
 from guards.injection.rules import default_rules_bytes, load_rules
-from guards.injection.screen import InjectionScreen
+from guards.injection.screen import SHORT_CAP, InjectionScreen
 from schemas.injection_rules import InjectionRuleSet
 from schemas.input_guard_config import InjectionPolicy
 
@@ -82,3 +83,25 @@ def test_empty_ruleset_and_no_classifier_scores_zero() -> None:
     result = InjectionScreen(InjectionPolicy(classifier=False), InjectionRuleSet(), None).scan("anything")
     assert result.score == 0.0
     assert not result.flagged
+
+
+def test_short_user_messages_need_a_rule_to_be_flagged() -> None:
+    # a classifier that scores everything far past its operating point
+    eager = InjectionClassifier(Head(np.zeros(16, dtype=np.float32), bias=9.0, threshold_logit=0.0))
+    scr = InjectionScreen(InjectionPolicy(), RULES, eager)
+    short = scr.scan("tell me something")
+    assert not short.flagged
+    assert short.classifier_score == SHORT_CAP
+    assert scr.scan("tell me something about the history of Rome", "direct").flagged
+    # one rule hit lifts the cap; documents are never capped
+    assert scr.scan("act as pirate").flagged
+    assert scr.scan("tell me something", "indirect").flagged
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["tell me something", "hi", "any ideas?", "continue", "what can you do?", "say something nice"],
+)
+def test_default_screen_leaves_short_everyday_prompts_alone(text: str) -> None:
+    scr = InjectionScreen(InjectionPolicy(), load_rules(default_rules_bytes()), InjectionClassifier.load_default())
+    assert not scr.scan(text).flagged
