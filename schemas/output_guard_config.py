@@ -28,7 +28,7 @@ field has a default, so ``pii: {}`` is a working PII redactor.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 import msgspec
 
@@ -60,15 +60,7 @@ WorkersMode = Literal["inline", "process"]
 WorkersOnError = Literal["fail_closed", "fail_open"]
 
 PIIEntity = Literal["EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "US_SSN", "IP_ADDRESS", "URL"]
-PII_ENTITIES: tuple[PIIEntity, ...] = (
-    "EMAIL_ADDRESS",
-    "PHONE_NUMBER",
-    "CREDIT_CARD",
-    "IBAN_CODE",
-    "US_SSN",
-    "IP_ADDRESS",
-    "URL",
-)
+PII_ENTITIES: tuple[PIIEntity, ...] = get_args(PIIEntity)
 DEFAULT_PII_ENTITIES: tuple[PIIEntity, ...] = PII_ENTITIES[:-1]
 
 SecretKind = Literal[
@@ -84,19 +76,7 @@ SecretKind = Literal[
     "connection_string",
     "password_assignment",
 ]
-SECRET_KINDS: tuple[SecretKind, ...] = (
-    "openai_api_key",
-    "aws_access_key_id",
-    "aws_secret_access_key",
-    "github_token",
-    "slack_token",
-    "google_api_key",
-    "stripe_key",
-    "jwt",
-    "private_key",
-    "connection_string",
-    "password_assignment",
-)
+SECRET_KINDS: tuple[SecretKind, ...] = get_args(SecretKind)
 
 Fraction = Annotated[float, msgspec.Meta(gt=0.0, le=1.0)]
 HostName = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9.-]{1,253}$")]
