@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from anthropic.types import MessageParam
     from openai.types.chat import ChatCompletionMessageParam
 
+    from fakeupstream import RequestRecord
+
 USER: list[ChatCompletionMessageParam] = [{"role": "user", "content": "the quick brown fox"}]
 A_USER: list[MessageParam] = [{"role": "user", "content": "the quick brown fox"}]
 # prompt tokens: 3 per message + 4 words
@@ -31,6 +33,11 @@ def oai(fake_upstream: FakeUpstream) -> Iterator[openai.OpenAI]:
 def anth(fake_upstream: FakeUpstream) -> Iterator[anthropic.Anthropic]:
     with anthropic.Anthropic(base_url=fake_upstream.base_url, api_key="k", max_retries=0) as client:
         yield client
+
+
+def _finished(fake: FakeUpstream) -> RequestRecord:
+    # The client can read [DONE] before the server finished its bookkeeping for the stream.
+    return fake.wait_for(lambda s: bool(s.records) and s.records[-1].outcome != "open", timeout=5).records[-1]
 
 
 def test_openai_non_streaming(fake_upstream: FakeUpstream, oai: openai.OpenAI) -> None:
@@ -59,7 +66,7 @@ def test_openai_stream_with_usage(fake_upstream: FakeUpstream, oai: openai.OpenA
     assert chunks[-1].choices == []
     assert chunks[-1].usage is not None
     assert (chunks[-1].usage.prompt_tokens, chunks[-1].usage.completion_tokens) == (7, 6)
-    record = fake_upstream.stats().records[-1]
+    record = _finished(fake_upstream)
     assert record.outcome == "completed"
     assert record.chunks_sent == 3
     assert record.usage is not None
@@ -69,7 +76,7 @@ def test_openai_stream_with_usage(fake_upstream: FakeUpstream, oai: openai.OpenA
 def test_openai_stream_without_usage_option_reports_none(fake_upstream: FakeUpstream, oai: openai.OpenAI) -> None:
     chunks = list(oai.chat.completions.create(model="fake", messages=USER, stream=True))
     assert all(c.usage is None for c in chunks)
-    assert fake_upstream.stats().records[-1].usage is None
+    assert _finished(fake_upstream).usage is None
 
 
 def test_openai_tool_call_streamed_and_not(oai: openai.OpenAI) -> None:
@@ -152,7 +159,7 @@ def test_anthropic_stream_text_and_usage(fake_upstream: FakeUpstream, anth: anth
     assert final.content[0].text == "the quick brown"
     assert final.stop_reason == "max_tokens"
     assert (final.usage.input_tokens, final.usage.output_tokens, final.usage.cache_read_input_tokens) == (7, 3, 5)
-    record = fake_upstream.stats().records[-1]
+    record = _finished(fake_upstream)
     assert record.usage is not None
     assert (record.usage.prompt_tokens, record.usage.completion_tokens) == (12, 3)
 
