@@ -14,6 +14,7 @@ micro-dollar, the cost of the usage the fake upstream reported for the requests 
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections import Counter
@@ -175,8 +176,10 @@ async def test_burst_across_replicas_is_exact(
         assert all(g.alive for g in replicas)
     # The fake's own bookkeeping (outcome "completed") can trail the last byte a client read.
     deadline = time.monotonic() + 5
-    while any(r.outcome == "open" for r in (records := upstream.stats().records)) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    records = upstream.stats().records
+    while any(r.outcome == "open" for r in records) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+        records = upstream.stats().records
 
     results = burst.results
     assert len(results) == 2 * PER_TENANT
