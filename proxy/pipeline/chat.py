@@ -90,6 +90,7 @@ class _Run:
     admissions: dict[str, Admission] = field(default_factory=dict)
     records: list[AttemptRecord] = field(default_factory=list)
     settled: bool = False
+    finalized: bool = False
     started: float = field(default_factory=time.perf_counter)
 
     async def prepare(self, candidate: Candidate) -> UpstreamCall:
@@ -181,7 +182,16 @@ class _Run:
                 cost = cost_micro_usd(self._charged(record, admission), micro_price(record.candidate.model.price))
         await self.state.cache.finish(self.cache_plan, completion, cost_micro_usd=cost)
 
+    async def abandon(self, served: Served) -> None:
+        """After a stream response ended: finalize if the relay never did (never started, so no ``finally``)."""
+        if not self.finalized:
+            await served.response.aclose()
+            await self.finalize(served, "cancelled", None)
+
     async def finalize(self, served: Served, outcome: str, error: GatewayError | None) -> None:
+        if self.finalized:
+            return
+        self.finalized = True
         released = served.plan.released
         completion = collect(released, served.plan.usage) if outcome == "ok" and released is not None else None
         await self.close(served, completion)
@@ -282,7 +292,11 @@ async def handle_chat(
         if request.stream:
             trace.first_token()
             finalize = functools.partial(run.finalize, served)
-            return ChatOutcome(run.headers(served), stream=relay(served, finalize, state.detached))
+            return ChatOutcome(
+                run.headers(served),
+                stream=relay(served, finalize, state.detached),
+                after=functools.partial(run.abandon, served),
+            )
         completion = collect(served.pending, served.plan.usage)
         if factory is not None:
             completion, served = await _validated(run, factory, completion, served)

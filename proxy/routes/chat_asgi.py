@@ -120,7 +120,13 @@ async def chat_completions(scope: Scope, receive: Receive, send: Send) -> None:
         telemetry.fail(trace, exc)
         raise
     if outcome.stream is not None:
-        await _stream(send, receive, outcome.stream, outcome.headers)
+        try:
+            await _stream(send, receive, outcome.stream, outcome.headers)
+        finally:
+            if outcome.after is not None:
+                # Normally a no-op: the relay settled in its own cleanup. It matters when the
+                # client vanished before the relay's first step (its cleanup never ran).
+                await gateway.detached.run(outcome.after())
         return
     assert outcome.body is not None
     try:
