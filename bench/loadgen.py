@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import statistics
+import sys
 import time
 from dataclasses import dataclass, field
 
 import aiohttp
 import msgspec
 
-__all__ = ["Result", "percentile", "run_load"]
+__all__ = ["Result", "percentile", "print_rows", "run_load"]
 
 
 @dataclass
@@ -105,3 +106,15 @@ async def run_load(
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         result.wall_s = time.perf_counter() - started
     return result
+
+
+def print_rows(rows: list[dict[str, object]], *, as_json: bool) -> None:
+    """Print benchmark rows as one JSON array, or as a Markdown table."""
+    if as_json:
+        sys.stdout.write(msgspec.json.encode(rows).decode() + "\n")
+        return
+    columns = list(rows[0])
+    print(" | ".join(columns))
+    print(" | ".join("---" for _ in columns))
+    for row in rows:
+        print(" | ".join("" if row[c] is None else str(row[c]) for c in columns))

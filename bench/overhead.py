@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 from typing import Any
 
-import msgspec
-
-from bench.loadgen import run_load
+from bench.loadgen import print_rows, run_load
 from bench.procs import cpu_seconds, start_fake_upstream, start_gateway
 
 __all__ = ["main", "overhead_rows"]
@@ -91,15 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--requests", type=int, default=2000)
     args = parser.parse_args(argv)
-    rows = overhead_rows(args.requests)
-    if args.json:
-        sys.stdout.write(msgspec.json.encode(rows).decode() + "\n")
-        return 0
-    columns = list(rows[0])
-    print(" | ".join(columns))
-    print(" | ".join("---" for _ in columns))
-    for row in rows:
-        print(" | ".join("" if row[c] is None else str(row[c]) for c in columns))
+    print_rows(overhead_rows(args.requests), as_json=args.json)
     return 0
 
 
