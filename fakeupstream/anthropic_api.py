@@ -22,8 +22,7 @@ from aiohttp import web
 
 from fakeupstream.appkeys import API_KEY, STATE
 from fakeupstream.content import PER_MESSAGE_TOKENS, Answer, count_words, plan_answer
-from fakeupstream.directives import DirectiveError
-from fakeupstream.faults import FaultFrames, Frame, before_headers, send_body, send_stream
+from fakeupstream.faults import FaultFrames, Frame, admit, send_body, send_stream
 from fakeupstream.state import UsageRecord
 
 __all__ = ["error_response", "messages"]
@@ -225,21 +224,18 @@ def _authorized(request: web.Request) -> bool:
 
 async def messages(request: web.Request) -> web.StreamResponse:
     """``POST /v1/messages``."""
-    raw = await request.read()
-    try:
-        req = msgspec.json.decode(raw, type=_Request)
-    except msgspec.DecodeError as exc:
-        return error_response(400, f"invalid request body: {exc}")
-    if not _authorized(request):
-        return error_response(401, "invalid x-api-key")
+    admitted = await admit(
+        request,
+        PATH,
+        _Request,
+        authorized=_authorized(request),
+        unauthorized="invalid x-api-key",
+        make_error=error_response,
+    )
+    if isinstance(admitted, web.StreamResponse):
+        return admitted
+    req, record, directive = admitted
     state = request.app[STATE]
-    try:
-        record, directive, failing = state.begin(PATH, req.model, req.stream, msgspec.json.decode(raw))
-    except DirectiveError as exc:
-        return error_response(400, str(exc))
-    early = await before_headers(request, state, record, directive, failing, error_response)
-    if early is not None:
-        return early
     echo = next((_text(m.content) for m in reversed(req.messages) if m.role == "user"), "")
     answer = plan_answer(directive, echo, _prompt_tokens(req), req.max_tokens)
     message_id = f"msg_fake_{record.id}"

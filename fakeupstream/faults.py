@@ -23,11 +23,13 @@ import asyncio
 import socket
 import struct
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, NamedTuple, Protocol, TypeVar
 
 import msgspec
 from aiohttp import web
 
+from fakeupstream.appkeys import STATE
+from fakeupstream.directives import DirectiveError
 from fakeupstream.state import UsageRecord
 
 if TYPE_CHECKING:
@@ -36,7 +38,18 @@ if TYPE_CHECKING:
     from fakeupstream.directives import Directive
     from fakeupstream.state import RequestRecord, State
 
-__all__ = ["FaultFrames", "Frame", "before_headers", "send_body", "send_stream"]
+
+class _Body(Protocol):
+    @property
+    def model(self) -> str: ...
+
+    @property
+    def stream(self) -> bool: ...
+
+
+_Req = TypeVar("_Req", bound=_Body)
+
+__all__ = ["Admitted", "FaultFrames", "Frame", "admit", "before_headers", "send_body", "send_stream"]
 
 GARBAGE_LINE = b"\xff\xfe\x00 garbage, not an event-stream line {{{\n\n"
 """Invalid UTF-8 and no field name: a strict SSE decoder must reject it."""
@@ -74,6 +87,45 @@ def _set_rst(request: web.BaseRequest) -> None:
 async def _hang() -> None:
     # Cancelled by aiohttp when the client goes away (handler_cancellation=True).
     await asyncio.sleep(_HANG_SECONDS)
+
+
+class Admitted(NamedTuple, Generic[_Req]):
+    """A request the fake will answer: decoded body, its stats record, the merged directive."""
+
+    req: _Req
+    record: RequestRecord
+    directive: Directive
+
+
+async def admit(
+    request: web.Request,
+    path: str,
+    body_type: type[_Req],
+    *,
+    authorized: bool,
+    unauthorized: str,
+    make_error: Callable[[int, str, float | None], web.Response],
+) -> Admitted[_Req] | web.StreamResponse:
+    """The shared preamble of every endpoint: decode, authenticate, record, pre-header faults.
+
+    Returns the response to send instead (an error or an injected fault), or the admitted request.
+    """
+    raw = await request.read()
+    try:
+        req = msgspec.json.decode(raw, type=body_type)
+    except msgspec.DecodeError as exc:
+        return make_error(400, f"invalid request body: {exc}", None)
+    if not authorized:
+        return make_error(401, unauthorized, None)
+    state = request.app[STATE]
+    try:
+        record, directive, failing = state.begin(path, req.model, req.stream, msgspec.json.decode(raw))
+    except DirectiveError as exc:
+        return make_error(400, str(exc), None)
+    early = await before_headers(request, state, record, directive, failing, make_error)
+    if early is not None:
+        return early
+    return Admitted(req, record, directive)
 
 
 async def before_headers(

@@ -16,8 +16,7 @@ from aiohttp import web
 
 from fakeupstream.appkeys import API_KEY, STATE
 from fakeupstream.content import PER_MESSAGE_TOKENS, Answer, count_words, plan_answer
-from fakeupstream.directives import DirectiveError
-from fakeupstream.faults import FaultFrames, Frame, before_headers, send_body, send_stream
+from fakeupstream.faults import FaultFrames, Frame, admit, send_body, send_stream
 from fakeupstream.state import UsageRecord
 
 __all__ = ["chat_completions", "error_response", "models"]
@@ -192,21 +191,18 @@ def _authorized(request: web.Request) -> bool:
 
 async def chat_completions(request: web.Request) -> web.StreamResponse:
     """``POST /v1/chat/completions``."""
-    raw = await request.read()
-    try:
-        req = msgspec.json.decode(raw, type=_Request)
-    except msgspec.DecodeError as exc:
-        return error_response(400, f"invalid request body: {exc}")
-    if not _authorized(request):
-        return error_response(401, "Incorrect API key provided.")
+    admitted = await admit(
+        request,
+        PATH,
+        _Request,
+        authorized=_authorized(request),
+        unauthorized="Incorrect API key provided.",
+        make_error=error_response,
+    )
+    if isinstance(admitted, web.StreamResponse):
+        return admitted
+    req, record, directive = admitted
     state = request.app[STATE]
-    try:
-        record, directive, failing = state.begin(PATH, req.model, req.stream, msgspec.json.decode(raw))
-    except DirectiveError as exc:
-        return error_response(400, str(exc))
-    early = await before_headers(request, state, record, directive, failing, error_response)
-    if early is not None:
-        return early
     echo = next((_text(m) for m in reversed(req.messages) if m.role == "user"), "")
     cap = req.max_completion_tokens if req.max_completion_tokens is not None else req.max_tokens
     answer = plan_answer(directive, echo, _prompt_tokens(req.messages), cap)
