@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from guards.structured import build_repair_messages
+from guards.structured import StructuredSpec, build_repair_messages
 from proxy.cache import CACHE_HEADER, replay_stream
 from proxy.errors import (
     GatewayError,
@@ -345,9 +345,9 @@ async def _validated(
     run: _Run, factory: object, completion: ChatCompletion, served: Served
 ) -> tuple[ChatCompletion, Served]:
     """Non-streaming structured output: validate; on failure, one repair attempt; then a 502."""
-    assert run.state.structured is not None
-    spec = run.state.structured.spec(run.request)
-    assert spec is not None
+    # The factory the request path built is the request's spec: no second schema lookup.
+    spec = factory
+    assert isinstance(spec, StructuredSpec)
     text = completion.choices[0].message.content or "" if completion.choices else ""
     errors = spec.validate_text(text)
     if not errors:

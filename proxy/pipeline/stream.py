@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from proxy.errors import GatewayError, StreamInterruptedError, UpstreamError
+from proxy.errors import GatewayError, InvalidStructuredOutputError, StreamInterruptedError, UpstreamError
 from proxy.sse import DONE, encode_data, encode_error
 from schemas.errors import ErrorBody
 
@@ -78,7 +78,8 @@ class Detached:
 
 def _in_band(served: Served, error: GatewayError) -> GatewayError:
     """The error to send after the first byte; an upstream failure also counts against its breaker."""
-    if not isinstance(error, UpstreamError):
+    if not isinstance(error, UpstreamError) or isinstance(error, InvalidStructuredOutputError):
+        # A schema failure is the generation's fault, not a broken provider: say so, trip nothing.
         return error
     # A provider that keeps breaking mid-stream must trip its breaker too.
     served.record.candidate.breaker.record_failure()
