@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from typing import TYPE_CHECKING
 
 from guards.output import OutputChain, StreamContext
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
 __all__ = ["OutputGuards", "StructuredOutputs", "build_stages"]
 
 _log = logging.getLogger("gateway.guards")
+_CANARY_TTL_S = 600.0
+"""How long one canary serves a guard policy before a new random one replaces it."""
 
 
 class _Check:
@@ -92,6 +95,8 @@ class OutputGuards:
         self._workers = workers if pooled else None
         self._key = policy_key(policy) if self._workers is not None else b""
         self._chain = OutputChain.from_config(policy) if self._workers is None else None
+        self._canary_token = ""
+        self._canary_born = -_CANARY_TTL_S
 
     @property
     def active(self) -> bool:
@@ -99,16 +104,23 @@ class OutputGuards:
         return self._active
 
     def plant(self, prepared: PreparedInput) -> PreparedInput:
-        """Add a per-request canary to the system prompt, so a verbatim leak of it is certain to be seen.
+        """Add the canary to the system prompt, so a verbatim leak of it is certain to be seen.
 
         The canary is an HTML comment: models ignore it as an instruction, and it never leaves
-        the gateway except inside a leak (which the leak guard then catches).
+        the gateway except inside a leak (which the leak guard then catches). It is random, one
+        per guard policy and process, and replaced every ``_CANARY_TTL_S``: the leak guard compiles
+        a pattern for every disguise of it (about 10 ms), which a fresh canary per request would
+        pay on every request's time to first token. Reusing it costs no detection: a canary is
+        only ever seen by a client inside a leak, and a leak is withheld.
         """
         messages = prepared.messages
         index = next((i for i, m in enumerate(messages) if m.role in ("system", "developer")), None)
         if not self._canary or index is None:
             return prepared
-        token = "gw-canary-" + secrets.token_hex(8)
+        now = time.monotonic()
+        if now - self._canary_born >= _CANARY_TTL_S:
+            self._canary_token, self._canary_born = "gw-canary-" + secrets.token_hex(8), now
+        token = self._canary_token
         system = messages[index]
         planted = ChatMessage(role=system.role, content=message_text(system) + f"\n<!-- {token} -->", name=system.name)
         return PreparedInput(

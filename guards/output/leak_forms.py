@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import codecs
+import functools
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -338,8 +339,13 @@ def _base64_forms(raw: bytes) -> set[str]:
     return forms
 
 
+@functools.lru_cache(maxsize=256)
 def secret_pattern(secrets: tuple[str, ...]) -> tuple[Pattern, Pattern] | None:
     """One pattern (and its starter) for every disguise of every long-enough secret.
+
+    Compiling it costs about 10 ms (hundreds of leetspeak character classes), far more than
+    scanning a response, so compiled patterns are cached by their secrets: a tenant's system
+    prompt and the gateway's canary (rotated, see ``proxy.guard_stages``) are compiled once.
 
     Returns:
         ``(pattern, starter)``, or ``None`` when no secret has ``MIN_SPACED`` letters/digits.
