@@ -10,6 +10,7 @@ __all__ = ["main"]
 BENCHMARKS = {
     "overhead": "bench.overhead",
     "guards": "bench.guards",
+    "guards-e2e": "bench.guards_e2e",
     "limits": "bench.limits",
     "cache": "bench.cache",
     "injection": "bench.injection",
