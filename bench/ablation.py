@@ -9,7 +9,7 @@ Steps, each adding to the previous one (the last is the full enforcement of ``be
 2. ``+redis limits``: the Redis store with request/token/spend limits (admission + settle);
 3. ``+classifier``: the injection screen's trained classifier;
 4. ``+output guards``: PII and leak;
-5. ``+telemetry``: metrics, access log, and tracing exported over OTLP to a discarding sink.
+5. ``+telemetry``: metrics, access log, and tracing (the no-op exporter, or ``--traces otlp`` to a sink).
 
 For each, non-streaming through wrk: p50 at concurrency 1 (minus the fake upstream's direct p50), and
 requests/s and gateway CPU per request at concurrency 16. Shows where the added latency comes from.
@@ -24,8 +24,7 @@ from typing import Any
 
 import msgspec
 
-from bench.nginx import start_otlp_sink
-from bench.stack import KEY, MODEL, UPSTREAM_MODEL, Stack, enforced_config
+from bench.stack import KEY, MODEL, UPSTREAM_MODEL, Stack, add_traces_argument, enforced_config
 from bench.wrk import run_wrk
 
 __all__ = ["AblationRow", "format_ablation", "main", "run_ablation"]
@@ -56,18 +55,15 @@ def _config(step: int, upstream: str, redis_url: str) -> dict[str, Any]:
     return config
 
 
-def run_ablation(seconds: float = 4.0) -> list[AblationRow]:
+def run_ablation(seconds: float = 4.0, traces: str = "noop") -> list[AblationRow]:
     """Every step against one fake upstream and one Redis."""
     rows = []
-    with Stack() as stack:
+    with Stack(traces=traces) as stack:
         fake = stack.fake_upstream()
         store = stack.redis()
-        sink = start_otlp_sink(stack)
         direct_url = fake.url + "/v1/chat/completions"
         for step, name in enumerate(_STEPS):
-            gateway = stack.gateway(
-                _config(step, fake.url, store.url), name=f"gw-step{step}", otlp_sink=sink.url if step >= 4 else None
-            )
+            gateway = stack.gateway(_config(step, fake.url, store.url), name=f"gw-step{step}")
             url = gateway.url + "/v1/chat/completions"
             run_wrk(url, model=MODEL, key=KEY, concurrency=16, seconds=1)
             direct = run_wrk(direct_url, model=UPSTREAM_MODEL, key="x", concurrency=1, seconds=seconds / 2)
@@ -102,8 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench ablation")
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--json", action="store_true")
+    add_traces_argument(parser)
     args = parser.parse_args(argv)
-    rows = run_ablation(args.seconds)
+    rows = run_ablation(args.seconds, args.traces)
     if args.json:
         sys.stdout.write(msgspec.json.encode([asdict(r) for r in rows]).decode() + "\n")
     else:

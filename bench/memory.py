@@ -18,8 +18,7 @@ from dataclasses import asdict, dataclass
 
 import msgspec
 
-from bench.nginx import start_otlp_sink
-from bench.stack import KEY, MODEL, Stack, enforced_config, tree_rss_bytes
+from bench.stack import KEY, MODEL, Stack, add_traces_argument, enforced_config, tree_rss_bytes
 from bench.wrk import run_wrk
 
 __all__ = ["MemoryResult", "format_memory", "main", "run_memory"]
@@ -49,14 +48,13 @@ def _mib(pid: int) -> float:
     return round(tree_rss_bytes(pid) / 2**20, 1)
 
 
-def run_memory(requests: int = 100_000, max_seconds: float = 150.0) -> MemoryResult:
+def run_memory(requests: int = 100_000, max_seconds: float = 150.0, traces: str = "noop") -> MemoryResult:
     """Drive one enforced gateway to ``requests`` (or ``max_seconds``) and read its RSS along the way."""
-    with Stack() as stack:
+    with Stack(traces=traces) as stack:
         fake = stack.fake_upstream()
         redis = stack.redis()
-        sink = start_otlp_sink(stack)
         config = enforced_config(fake.url, redis.url, upstream_model="fake;words=4")
-        gateway = stack.gateway(config, otlp_sink=sink.url)
+        gateway = stack.gateway(config)
         url = gateway.url + "/v1/chat/completions"
         start_mib = _mib(gateway.pid)
         started = time.monotonic()
@@ -118,8 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=100_000)
     parser.add_argument("--max-seconds", type=float, default=150.0)
     parser.add_argument("--json", action="store_true")
+    add_traces_argument(parser)
     args = parser.parse_args(argv)
-    result = run_memory(args.requests, args.max_seconds)
+    result = run_memory(args.requests, args.max_seconds, args.traces)
     if args.json:
         sys.stdout.write(msgspec.json.encode(asdict(result)).decode() + "\n")
     else:

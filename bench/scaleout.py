@@ -30,8 +30,7 @@ import aiohttp
 import msgspec
 import redis
 
-from bench.nginx import start_otlp_sink
-from bench.stack import KEY, MODEL, Stack, enforced_config
+from bench.stack import KEY, MODEL, Stack, add_traces_argument, enforced_config
 from bench.wrk import run_wrk
 
 __all__ = ["ScaleRow", "format_scaleout", "main", "run_scaleout"]
@@ -87,11 +86,9 @@ async def _burst(urls: list[str], total: int) -> tuple[dict[int, int], float]:
         return counts, time.perf_counter() - started
 
 
-def _round(
-    stack: Stack, replicas: int, fake_url: str, redis_url: str, sink_url: str, *, seconds: float, capacity: int
-) -> ScaleRow:
+def _round(stack: Stack, replicas: int, fake_url: str, redis_url: str, *, seconds: float, capacity: int) -> ScaleRow:
     config = enforced_config(fake_url, redis_url, burst_rpm=capacity)
-    gateways = [stack.gateway(config, name=f"gw{replicas}-{i}", otlp_sink=sink_url) for i in range(replicas)]
+    gateways = [stack.gateway(config, name=f"gw{replicas}-{i}") for i in range(replicas)]
     urls = [g.url + "/v1/chat/completions" for g in gateways]
     per = max(1, _CONCURRENCY // replicas)
     with ThreadPoolExecutor(replicas) as pool:
@@ -120,18 +117,19 @@ def _round(
     )
 
 
-def run_scaleout(counts: tuple[int, ...] = (1, 2, 4), *, seconds: float = 4.0, capacity: int = 300) -> list[ScaleRow]:
+def run_scaleout(
+    counts: tuple[int, ...] = (1, 2, 4), *, seconds: float = 4.0, capacity: int = 300, traces: str = "noop"
+) -> list[ScaleRow]:
     """One round per replica count, on one Redis and one fake upstream."""
     rows = []
-    with Stack() as stack:
+    with Stack(traces=traces) as stack:
         fake = stack.fake_upstream()
         store = stack.redis()
-        sink = start_otlp_sink(stack)
         client = redis.Redis.from_url(store.url)
         try:
             for replicas in counts:
                 client.flushall()
-                rows.append(_round(stack, replicas, fake.url, store.url, sink.url, seconds=seconds, capacity=capacity))
+                rows.append(_round(stack, replicas, fake.url, store.url, seconds=seconds, capacity=capacity))
         finally:
             client.close()
     return rows
@@ -159,8 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--capacity", type=int, default=300)
     parser.add_argument("--json", action="store_true")
+    add_traces_argument(parser)
     args = parser.parse_args(argv)
-    rows = run_scaleout(seconds=args.seconds, capacity=args.capacity)
+    rows = run_scaleout(seconds=args.seconds, capacity=args.capacity, traces=args.traces)
     if args.json:
         sys.stdout.write(msgspec.json.encode([{**asdict(r), "accurate": r.accurate} for r in rows]).decode() + "\n")
     else:

@@ -24,8 +24,8 @@ import msgspec
 
 from bench.litellm_bench import LITELLM_KEY, start_litellm
 from bench.loadgen import run_load
-from bench.nginx import start_nginx_proxy, start_otlp_sink
-from bench.stack import KEY, MODEL, UPSTREAM_MODEL, Stack, enforced_config
+from bench.nginx import start_nginx_proxy
+from bench.stack import KEY, MODEL, UPSTREAM_MODEL, Stack, add_traces_argument, enforced_config
 from bench.wrk import run_wrk
 
 if TYPE_CHECKING:
@@ -144,8 +144,7 @@ def start_targets(stack: Stack, names: list[str], notes: list[str]) -> tuple[Pro
             notes.append(f"nginx: not measured: {exc}")
     if "gateway" in names:
         redis = stack.redis()
-        sink = start_otlp_sink(stack)
-        gateway = stack.gateway(enforced_config(fake.url, redis.url), otlp_sink=sink.url)
+        gateway = stack.gateway(enforced_config(fake.url, redis.url))
         targets.append(Target("gateway", gateway.url, MODEL, KEY, gateway))
     if "litellm" in names:
         try:
@@ -157,12 +156,12 @@ def start_targets(stack: Stack, names: list[str], notes: list[str]) -> tuple[Pro
 
 
 def run_matrix(
-    names: list[str], *, seconds: float, concurrencies: tuple[int, ...] = (1, 16, 64)
+    names: list[str], *, seconds: float, concurrencies: tuple[int, ...] = (1, 16, 64), traces: str = "noop"
 ) -> tuple[list[Row], list[str]]:
     """Every cell for every target that started; returns the rows and notes on what was left out."""
     notes: list[str] = []
     rows: list[Row] = []
-    with Stack() as stack:
+    with Stack(traces=traces) as stack:
         fake, targets = start_targets(stack, names, notes)
         for stream in (False, True):
             for concurrency in concurrencies:
@@ -208,12 +207,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--targets", default=",".join(ALL_TARGETS))
     parser.add_argument("--seconds", type=float, default=4.0, help="length of each measured cell")
     parser.add_argument("--json", action="store_true")
+    add_traces_argument(parser)
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.targets.split(",") if n.strip()]
     unknown = sorted(set(names) - set(ALL_TARGETS))
     if unknown:
         parser.error(f"unknown targets {unknown}; choose from {list(ALL_TARGETS)}")
-    rows, notes = run_matrix(names, seconds=args.seconds)
+    rows, notes = run_matrix(names, seconds=args.seconds, traces=args.traces)
     if args.json:
         sys.stdout.write(msgspec.json.encode({"rows": [asdict(r) for r in rows], "notes": notes}).decode() + "\n")
         return 0

@@ -6,10 +6,11 @@ a static key (auth from the in-process cache), request/token/spend limits on a p
 (one admission and one settle call per request), the default input policy (injection screen with the
 classifier), the PII and leak output guards, Prometheus metrics, the access log, and tracing.
 
-Tracing: ``proxy.telemetry`` has exporters ``otlp``, ``console`` and ``none``, and ``none`` builds no tracer
-at all, so a "no-op exporter" is not available as such. The closest honest stand-in is OTLP/HTTP to a local
-sink that discards the batches (an nginx ``return 200``): every span is built, batched and serialised, as
-in production, and the export happens off the event loop like it would against a real collector.
+Tracing (``Stack(traces=...)``): ``noop`` (the default) runs the gateway with
+``OTEL_TRACES_EXPORTER=noop``: every span is built, ended and batched by the SDK's ``BatchSpanProcessor``,
+then dropped by the gateway's discarding exporter (issue 9's "tracing with a no-op exporter"). ``otlp``
+instead exports OTLP/HTTP protobuf to a local nginx that answers 200 and discards (started once, on the
+first gateway): that adds the exporter's serialisation, as against a real collector.
 """
 
 from __future__ import annotations
@@ -24,18 +25,23 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import msgspec
 
 from bench.procs import free_port
 
+if TYPE_CHECKING:
+    import argparse
+
 __all__ = [
     "KEY",
     "MODEL",
+    "TRACES",
     "UPSTREAM_MODEL",
     "Proc",
     "Stack",
+    "add_traces_argument",
     "enforced_config",
     "tree_cpu_seconds",
     "tree_pids",
@@ -48,9 +54,22 @@ MODEL = "bench"
 UPSTREAM_MODEL = "fake;words=16"
 """16 words of lorem text: one chunk per word when streaming."""
 
+TRACES = ("noop", "otlp")
+"""How the enforced gateway's spans end: dropped by the no-op exporter, or sent over OTLP to a sink."""
+
 _HOST = "127.0.0.1"
 _REPO = Path(__file__).resolve().parents[1]
 _BIG = 1_000_000_000
+
+
+def add_traces_argument(parser: argparse.ArgumentParser) -> None:
+    """``--traces noop|otlp`` for a benchmark's command line."""
+    parser.add_argument(
+        "--traces",
+        choices=TRACES,
+        default="noop",
+        help="gateway spans: the no-op exporter (default), or OTLP/HTTP to a discarding sink",
+    )
 
 
 def tree_pids(pid: int) -> list[int]:
@@ -147,9 +166,13 @@ def _probe_redis(port: int) -> bool:
 class Stack:
     """A temporary directory and the children started in it; closing stops them all, newest first."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, traces: str = "noop") -> None:
+        if traces not in TRACES:
+            raise ValueError(f"traces must be one of {TRACES}, not {traces!r}")
         self.dir = Path(tempfile.mkdtemp(prefix="gw-bench-"))
         self._procs: list[Proc] = []
+        self.traces = traces
+        self._sink: Proc | None = None
 
     def __enter__(self) -> Self:
         return self
@@ -206,22 +229,27 @@ class Stack:
         url = f"http://{_HOST}:{port}"
         return self.spawn("fakeupstream", argv, lambda: _probe_http(url + "/_control/stats"), url=url)
 
-    def gateway(
-        self, config: dict[str, Any], *, name: str = "gateway", workers: int = 1, otlp_sink: str | None = None
-    ) -> Proc:
-        """``python -m proxy serve`` with ``config``; traces go to ``otlp_sink`` when given."""
+    def _traces_env(self) -> dict[str, str]:
+        if self.traces == "noop":
+            return {"OTEL_TRACES_EXPORTER": "noop"}
+        if self._sink is None:
+            from bench.nginx import start_otlp_sink  # bench.nginx imports this module
+
+            self._sink = start_otlp_sink(self)
+        return {
+            "OTEL_TRACES_EXPORTER": "otlp",
+            "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "http/protobuf",
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": self._sink.url + "/v1/traces",
+        }
+
+    def gateway(self, config: dict[str, Any], *, name: str = "gateway", workers: int = 1) -> Proc:
+        """``python -m proxy serve`` with ``config``; spans (when the config traces) as ``traces`` says."""
         port = free_port()
         path = self.dir / f"{name}.yaml"
         path.write_bytes(msgspec.yaml.encode(config))
         argv = [sys.executable, "-m", "proxy", "serve", "--config", str(path), "--host", _HOST, "--port", str(port)]
         argv += ["--workers", str(workers)]
-        env = {"OTEL_TRACES_EXPORTER": "none"}
-        if otlp_sink is not None:
-            env = {
-                "OTEL_TRACES_EXPORTER": "otlp",
-                "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "http/protobuf",
-                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": otlp_sink + "/v1/traces",
-            }
+        env = self._traces_env()
         url = f"http://{_HOST}:{port}"
         return self.spawn(name, argv, lambda: _probe_http(url + "/healthz"), url=url, env=env)
 

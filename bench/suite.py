@@ -28,11 +28,10 @@ from typing import TYPE_CHECKING
 
 from bench.ablation import format_ablation, run_ablation
 from bench.memory import format_memory, run_memory
-from bench.nginx import start_otlp_sink
 from bench.profile import format_profile, record
 from bench.scaleout import format_scaleout, run_scaleout
 from bench.sidebyside import ALL_TARGETS, format_rows, run_matrix
-from bench.stack import KEY, MODEL, Stack, enforced_config
+from bench.stack import KEY, MODEL, Stack, add_traces_argument, enforced_config
 from bench.wrk import run_wrk
 
 if TYPE_CHECKING:
@@ -82,13 +81,12 @@ def evaluate(rows: list[Row]) -> list[tuple[str, str, str]]:
     return out
 
 
-def _profile(seconds: float) -> list[str]:
+def _profile(seconds: float, traces: str) -> list[str]:
     """py-spy on an enforced gateway under wrk load at concurrency 16, non-streaming."""
-    with Stack() as stack:
+    with Stack(traces=traces) as stack:
         fake = stack.fake_upstream()
         store = stack.redis()
-        sink = start_otlp_sink(stack)
-        gateway = stack.gateway(enforced_config(fake.url, store.url), otlp_sink=sink.url)
+        gateway = stack.gateway(enforced_config(fake.url, store.url))
         url = gateway.url + "/v1/chat/completions"
         run_wrk(url, model=MODEL, key=KEY, concurrency=16, seconds=1)
         load = threading.Thread(
@@ -137,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--extras", action="store_true", help="also run guards, injection, limits, cache")
     parser.add_argument("--profile", action="store_true", help="profile the gateway even if every target passes")
     parser.add_argument("--out", help="also write the report (Markdown) to this file")
+    add_traces_argument(parser)
     args = parser.parse_args(argv)
     started = time.monotonic()
     report = ["# Benchmark report", "", _machine(), ""]
@@ -144,18 +143,23 @@ def main(argv: list[str] | None = None) -> int:
     if args.extras:
         _run_extras(notes)
     print("\n## side-by-side matrix", flush=True)
-    rows, matrix_notes = run_matrix(args.targets.split(","), seconds=args.seconds)
+    rows, matrix_notes = run_matrix(args.targets.split(","), seconds=args.seconds, traces=args.traces)
     notes += matrix_notes
     report += ["## Overhead: direct, nginx, gateway (full enforcement), LiteLLM", "", *format_rows(rows), ""]
     print("## memory", flush=True)
     report += ["## Memory (gateway, non-streaming, concurrency 64)", ""]
-    report += [*format_memory(run_memory(args.memory_requests, args.memory_seconds)), ""]
+    report += [*format_memory(run_memory(args.memory_requests, args.memory_seconds, args.traces)), ""]
     print("## scale-out", flush=True)
-    report += ["## Scale-out on one Redis", "", *format_scaleout(run_scaleout(seconds=args.seconds)), ""]
+    report += [
+        "## Scale-out on one Redis",
+        "",
+        *format_scaleout(run_scaleout(seconds=args.seconds, traces=args.traces)),
+        "",
+    ]
     if not args.no_ablation:
         print("## ablation", flush=True)
         report += ["## Cost of each enforcement feature (gateway, non-streaming)", ""]
-        report += [*format_ablation(run_ablation(args.seconds)), ""]
+        report += [*format_ablation(run_ablation(args.seconds, args.traces)), ""]
     checks = evaluate(rows)
     report += ["## Targets", "", "| target | measured | |", "|---|---|---|"]
     report += [f"| {name} | {value} | {mark} |" for name, value, mark in checks]
@@ -163,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile or any(mark == "MISS" for _, _, mark in checks):
         print("## profile", flush=True)
         try:
-            report += ["## Profile of the gateway (py-spy, c=16, non-streaming)", "", *_profile(8.0), ""]
+            report += ["## Profile of the gateway (py-spy, c=16, non-streaming)", "", *_profile(8.0, args.traces), ""]
         except RuntimeError as exc:
             notes.append(f"profile not taken: {exc}")
     if notes:

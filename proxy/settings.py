@@ -47,11 +47,12 @@ class TelemetryEnvironment:
 
     ``OTEL_TRACES_EXPORTER`` defaults to ``none`` here (the OTel default is ``otlp``): nothing
     leaves the process until the operator names an exporter. The OTLP exporter reads its own
-    ``OTEL_EXPORTER_OTLP_*`` endpoint, header and timeout variables.
+    ``OTEL_EXPORTER_OTLP_*`` endpoint, header and timeout variables. ``noop`` is the gateway's
+    own value: spans are built and batched as usual, then discarded (``proxy.telemetry.tracing``).
     """
 
     traces_exporters: tuple[str, ...] = ()
-    """``otlp`` and/or ``console``; empty means no tracing."""
+    """``otlp``, ``console`` and/or ``noop``; empty means no tracing (no tracer is built)."""
     otlp_protocol: str = "http/protobuf"
     """``http/protobuf`` or ``grpc`` (``OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`` over ``OTEL_EXPORTER_OTLP_PROTOCOL``)."""
     service_name: str | None = None

@@ -17,10 +17,16 @@ Attribute names follow the GenAI semantic conventions (``gen_ai.operation.name``
 *codes* are recorded, never messages (a provider's error text could echo a prompt).
 
 The exporter is chosen by the standard environment variables, read by ``proxy.settings``:
-``OTEL_TRACES_EXPORTER=otlp|console|none`` (here ``none`` by default: nothing leaves the
+``OTEL_TRACES_EXPORTER=otlp|console|noop|none`` (here ``none`` by default: nothing leaves the
 process unless asked) and ``OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf|grpc``. Spans go
 through a ``BatchSpanProcessor``, so exporting never happens on the event loop. With no
 exporter, no tracer provider exists at all and ``Telemetry`` skips this module.
+
+``noop`` is the gateway's own value (not in the OTel spec): every span is built, ended and
+handed to the ``BatchSpanProcessor`` exactly as with a real exporter, and the batches are then
+dropped by ``DiscardingSpanExporter``. It measures what tracing costs the gateway itself
+(benchmarks, issue 9's "tracing with a no-op exporter") without a collector or the
+exporter's serialisation; ``none`` instead builds no tracer at all.
 """
 
 from __future__ import annotations
@@ -30,27 +36,45 @@ from typing import TYPE_CHECKING
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    ConsoleSpanExporter,
+    SimpleSpanProcessor,
+    SpanExporter,
+    SpanExportResult,
+)
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Mapping, Sequence
 
     from opentelemetry.context import Context
-    from opentelemetry.sdk.trace import SpanProcessor
-    from opentelemetry.sdk.trace.export import SpanExporter
+    from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
     from opentelemetry.util.types import AttributeValue
 
     from proxy.settings import TelemetryEnvironment
     from proxy.telemetry.context import RequestTrace
     from schemas.telemetry import TelemetryConfig
 
-__all__ = ["SpanWriter", "TracingSetupError", "build_tracer_provider"]
+__all__ = ["DiscardingSpanExporter", "SpanWriter", "TracingSetupError", "build_tracer_provider"]
 
 
 class TracingSetupError(Exception):
     """The OTel environment names an exporter or protocol this installation cannot provide."""
+
+
+class DiscardingSpanExporter(SpanExporter):
+    """``OTEL_TRACES_EXPORTER=noop``: accepts every batch and drops it (counting the spans it saw)."""
+
+    def __init__(self) -> None:
+        self.exported = 0
+        """Spans received so far (a check that spans really reach the exporter)."""
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        """Drop ``spans``."""
+        self.exported += len(spans)
+        return SpanExportResult.SUCCESS
 
 
 def _otlp_exporter(protocol: str) -> SpanExporter:
@@ -94,8 +118,10 @@ def build_tracer_provider(
                 processors.append(BatchSpanProcessor(_otlp_exporter(env.otlp_protocol)))
             elif name == "console":
                 processors.append(BatchSpanProcessor(ConsoleSpanExporter()))
+            elif name == "noop":
+                processors.append(BatchSpanProcessor(DiscardingSpanExporter()))
             else:
-                raise TracingSetupError(f"unsupported OTEL_TRACES_EXPORTER {name!r} (use otlp, console or none)")
+                raise TracingSetupError(f"unsupported OTEL_TRACES_EXPORTER {name!r} (use otlp, console, noop or none)")
     if not processors:
         return None
     provider = TracerProvider(resource=Resource.create({"service.name": env.service_name or config.service_name}))

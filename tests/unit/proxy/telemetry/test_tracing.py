@@ -6,11 +6,12 @@ import time
 from typing import TYPE_CHECKING
 
 import pytest
+from opentelemetry.sdk.trace.export import SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
 from proxy.settings import TelemetryEnvironment, telemetry_environment
-from proxy.telemetry import Telemetry, TracingSetupError
+from proxy.telemetry import Telemetry, TracingSetupError, tracing
 from proxy.telemetry.tracing import build_tracer_provider
 from schemas.telemetry import TelemetryConfig
 
@@ -43,6 +44,7 @@ def test_environment_reads_the_standard_variables() -> None:
     assert env.prometheus_multiproc_dir == "/tmp/prom"
     assert telemetry_environment({"OTEL_TRACES_EXPORTER": "otlp", "OTEL_SDK_DISABLED": "true"}).traces_exporters == ()
     assert telemetry_environment({"OTEL_TRACES_EXPORTER": "none"}).traces_exporters == ()
+    assert telemetry_environment({"OTEL_TRACES_EXPORTER": "NoOp"}).traces_exporters == ("noop",)
 
 
 def test_provider_follows_the_environment() -> None:
@@ -58,10 +60,34 @@ def test_provider_follows_the_environment() -> None:
     assert (
         build_tracer_provider(TelemetryConfig(tracing=False), TelemetryEnvironment(traces_exporters=("otlp",))) is None
     )
+    noop = build_tracer_provider(config, TelemetryEnvironment(traces_exporters=("noop",)))
+    assert noop is not None
+    noop.shutdown()
     with pytest.raises(TracingSetupError, match="zipkin"):
         build_tracer_provider(config, TelemetryEnvironment(traces_exporters=("zipkin",)))
     with pytest.raises(TracingSetupError, match="grpc"):
         build_tracer_provider(config, TelemetryEnvironment(traces_exporters=("otlp",), otlp_protocol="grpc"))
+
+
+def test_noop_exporter_builds_and_batches_every_span_then_drops_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``OTEL_TRACES_EXPORTER=noop``: a real tracer and batch processor; the spans reach the exporter."""
+    made: list[tracing.DiscardingSpanExporter] = []
+
+    class Recorded(tracing.DiscardingSpanExporter):
+        def __init__(self) -> None:
+            super().__init__()
+            made.append(self)
+
+    monkeypatch.setattr(tracing, "DiscardingSpanExporter", Recorded)
+    telemetry = Telemetry(
+        TelemetryConfig(metrics=False, access_log=False), telemetry_environment({"OTEL_TRACES_EXPORTER": "noop"})
+    )
+    assert telemetry.tracing
+    _one_request(telemetry)
+    telemetry.shutdown()  # flushes the batch processor
+    (exporter,) = made
+    assert exporter.exported == 5  # the root span and its four phases
+    assert tracing.DiscardingSpanExporter().export([]) is SpanExportResult.SUCCESS
 
 
 def test_span_tree_from_a_trace(make_record: Callable[..., AttemptRecord]) -> None:
