@@ -8,7 +8,8 @@ Two families of evidence, both per request (``StreamContext``):
   ``secret_values`` is on, the values a longer prompt introduces as a password, code, PIN, key or
   token. Any of them in the output is a leak, verbatim or disguised: spaced, punctuated, leetspeak,
   reversed, rot13, hex or base64, spelled letter by letter (also in NATO words), scattered (every
-  word of a multi-word secret within ``window`` words) or rhymed.
+  word of a multi-word secret within ``window`` words) or rhymed; and (``guards.output.leak_symbols``)
+  a secret of emoji or other symbols, in order, or any secret as the first letters of lines.
 * **Overlap** (``OverlapScanner``): the output's words are tokenized incrementally (case-folded,
   truncated to 6 characters: a light stemmer, so ``instruction``/``instructions`` match). Each
   output n-gram found among the system prompt's informative n-grams (not only stopwords) counts
@@ -40,6 +41,7 @@ from guards.output.leak_forms import (
     secret_pattern,
     words,
 )
+from guards.output.leak_symbols import SymbolScanner, acrostic_secret, symbol_secret
 from guards.output.leak_tokens import SecretScanner, SecretSpec
 from guards.output.rx import Match, PatternScanner
 
@@ -205,7 +207,7 @@ class LeakDetector:
         if ctx.system_prompt:
             folded = [w.casefold() for w in words(ctx.system_prompt)]
             if len(folded) <= _PHRASE_WORDS or len(folded) < cfg.ngram:
-                if folded:
+                if folded or symbol_secret(ctx.system_prompt):
                     secrets.append((ctx.system_prompt, "system_prompt"))
             else:
                 prompt = _Prompt(folded, cfg.ngram, cfg.threshold, cfg.min_ngrams)
@@ -213,6 +215,14 @@ class LeakDetector:
                     parts.append(OverlapScanner(prompt, cfg))
                 if cfg.secret_values:
                     secrets.extend((v, "system_prompt") for v in extract_secrets(ctx.system_prompt))
+        parts.extend(self._secret_scanners(secrets))
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else _Both(tuple(parts))
+
+    def _secret_scanners(self, secrets: list[tuple[str, str]]) -> list[DetectorScanner]:
+        cfg = self._config
+        parts: list[DetectorScanner] = []
         rules: list[_SecretRule] = []
         for entity in ("canary", "system_prompt"):
             compiled = secret_pattern(tuple(s for s, e in secrets if e == entity))
@@ -223,6 +233,9 @@ class LeakDetector:
         specs = tuple(spec for s, e in secrets if (spec := SecretSpec(s, e)).phrases)
         if specs:
             parts.append(SecretScanner(specs, cfg.action, cfg.max_gap, cfg.window, cfg.max_span))
-        if not parts:
-            return None
-        return parts[0] if len(parts) == 1 else _Both(tuple(parts))
+        symbols = tuple((seq, e) for s, e in secrets if (seq := symbol_secret(s)))
+        # A canary is too long and too random for anyone to write a poem about it.
+        acrostics = tuple((seq, e) for s, e in secrets if e != "canary" and (seq := acrostic_secret(s)))
+        if symbols or acrostics:
+            parts.append(SymbolScanner(symbols, acrostics, cfg.action, cfg.max_span))
+        return parts
