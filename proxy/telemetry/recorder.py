@@ -19,7 +19,7 @@ from proxy.settings import TelemetryEnvironment
 from proxy.telemetry.accesslog import AccessLog
 from proxy.telemetry.context import RequestTrace
 from proxy.telemetry.metrics import GatewayMetrics
-from proxy.telemetry.tracing import SpanWriter, build_tracer_provider
+from proxy.telemetry.tracing import SpanWriter, build_tracing
 from schemas.chat import message_text
 from schemas.telemetry import TelemetryConfig
 
@@ -59,8 +59,9 @@ class Telemetry:
             TracingSetupError: the environment names an exporter that is not available.
         """
         self.config = config
-        self._provider = build_tracer_provider(config, env, span_exporter)
-        self._spans = SpanWriter(self._provider, provider_kinds or {}) if self._provider is not None else None
+        tracing = build_tracing(config, env, span_exporter)
+        self._provider = tracing[0] if tracing is not None else None
+        self._spans = SpanWriter(*tracing, provider_kinds or {}) if tracing is not None else None
         self.metrics = (
             GatewayMetrics(include_key_id=config.metrics_include_key_id, multiproc_dir=env.prometheus_multiproc_dir)
             if config.metrics

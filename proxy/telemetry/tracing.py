@@ -27,6 +27,17 @@ handed to the ``BatchSpanProcessor`` exactly as with a real exporter, and the ba
 dropped by ``DiscardingSpanExporter``. It measures what tracing costs the gateway itself
 (benchmarks, issue 9's "tracing with a no-op exporter") without a collector or the
 exporter's serialisation; ``none`` instead builds no tracer at all.
+
+Spans are built finished. A request's spans are written once it is over, with every start and
+end time already known, so ``SpanWriter`` makes the SDK's finished-span type (``ReadableSpan``,
+what exporters receive) directly and hands each to the provider's span processors
+(``on_end``), instead of opening and ending live spans through ``Tracer.start_span``. The
+spans, their ids, parents, attributes and the sampling decision are the same; the live-span
+machinery (context lookups, a sampler call, attribute re-validation and two locks per span)
+cost about 21 us per span, 8 spans a request, a quarter of an enforced request's CPU. The
+root span asks the provider's sampler (``OTEL_TRACES_SAMPLER``, parent-based by default);
+its children follow its decision, as a parent-based sampler makes them do. ``on_start`` is
+not called: the processors built here (batch and simple) do nothing in it.
 """
 
 from __future__ import annotations
@@ -35,7 +46,7 @@ from typing import TYPE_CHECKING
 
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, SynchronousMultiSpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import (
     BatchSpanProcessor,
     ConsoleSpanExporter,
@@ -43,21 +54,22 @@ from opentelemetry.sdk.trace.export import (
     SpanExporter,
     SpanExportResult,
 )
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.sdk.trace.sampling import Decision
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Mapping, Sequence
 
-    from opentelemetry.context import Context
-    from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
+    from opentelemetry.sdk.trace import SpanProcessor
     from opentelemetry.util.types import AttributeValue
 
     from proxy.settings import TelemetryEnvironment
     from proxy.telemetry.context import RequestTrace
     from schemas.telemetry import TelemetryConfig
 
-__all__ = ["DiscardingSpanExporter", "SpanWriter", "TracingSetupError", "build_tracer_provider"]
+__all__ = ["DiscardingSpanExporter", "SpanWriter", "TracingSetupError", "build_tracer_provider", "build_tracing"]
 
 
 class TracingSetupError(Exception):
@@ -99,7 +111,15 @@ def _otlp_exporter(protocol: str) -> SpanExporter:
 def build_tracer_provider(
     config: TelemetryConfig, env: TelemetryEnvironment, exporter: SpanExporter | None = None
 ) -> TracerProvider | None:
-    """A tracer provider for this app, or ``None`` when tracing is off (no exporter, or disabled in config).
+    """A tracer provider for this app, or ``None`` when tracing is off (see ``build_tracing``)."""
+    built = build_tracing(config, env, exporter)
+    return built[0] if built is not None else None
+
+
+def build_tracing(
+    config: TelemetryConfig, env: TelemetryEnvironment, exporter: SpanExporter | None = None
+) -> tuple[TracerProvider, SpanProcessor] | None:
+    """A tracer provider and its span processor, or ``None`` when tracing is off (no exporter, or disabled).
 
     ``exporter`` (tests: an ``InMemorySpanExporter``) is exported to synchronously and overrides the
     environment. The provider is not installed globally: two apps in one process stay separate.
@@ -124,70 +144,122 @@ def build_tracer_provider(
                 raise TracingSetupError(f"unsupported OTEL_TRACES_EXPORTER {name!r} (use otlp, console, noop or none)")
     if not processors:
         return None
-    provider = TracerProvider(resource=Resource.create({"service.name": env.service_name or config.service_name}))
+    active = SynchronousMultiSpanProcessor()  # type: ignore[no-untyped-call]  # untyped in the SDK
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": env.service_name or config.service_name}),
+        active_span_processor=active,
+    )
     for processor in processors:
         provider.add_span_processor(processor)
-    return provider
+    return provider, active
 
 
 class SpanWriter:
-    """Turns finished ``RequestTrace``\\ s into spans."""
+    """Turns finished ``RequestTrace``\\ s into finished spans, handed to the provider's processors."""
 
-    def __init__(self, provider: TracerProvider, provider_kinds: Mapping[str, str]) -> None:
-        self._tracer = provider.get_tracer("proxy.telemetry")
+    def __init__(self, provider: TracerProvider, processor: SpanProcessor, provider_kinds: Mapping[str, str]) -> None:
+        self._processor = processor
+        self._sampler = provider.sampler
+        self._ids = provider.id_generator
+        self._resource = provider.resource
+        self._scope = InstrumentationScope("proxy.telemetry")
         self._kinds = provider_kinds
         self._propagator = TraceContextTextMapPropagator()
 
     def write(self, rt: RequestTrace) -> str:
         """Emit the request's span tree; return its trace id (hex)."""
-
-        def at(mono_ns: int) -> int:
-            return rt.wall_ns + (mono_ns - rt.start_ns)
-
-        parent: Context | None = None
+        parent: SpanContext | None = None
+        parent_context = None
         if rt.traceparent:
-            parent = self._propagator.extract({"traceparent": rt.traceparent})
-        root = self._tracer.start_span(
-            f"chat {rt.model or 'unknown'}",
-            context=parent,
-            kind=SpanKind.SERVER,
-            attributes=self._root_attributes(rt),
-            start_time=rt.wall_ns,
+            parent_context = self._propagator.extract({"traceparent": rt.traceparent})
+            remote = trace.get_current_span(parent_context).get_span_context()
+            parent = remote if remote.is_valid else None
+        trace_id = parent.trace_id if parent is not None else self._ids.generate_trace_id()
+        name = f"chat {rt.model or 'unknown'}"
+        decision = self._sampler.should_sample(
+            parent_context, trace_id, name, SpanKind.SERVER, self._root_attributes(rt)
         )
-        if rt.status >= 500 or (rt.stream and rt.outcome == "error"):
-            root.set_status(Status(StatusCode.ERROR))
-        ctx = trace.set_span_in_context(root)
-        settle_start = rt.end_ns
+        if decision.decision is Decision.DROP:
+            return format(trace_id, "032x")
+        flags = TraceFlags.SAMPLED if decision.decision is Decision.RECORD_AND_SAMPLE else TraceFlags.DEFAULT
+        if parent.trace_flags.random_trace_id if parent is not None else self._ids.is_trace_id_random():
+            flags |= TraceFlags.RANDOM_TRACE_ID
+        root = SpanContext(
+            trace_id,
+            self._ids.generate_span_id(),
+            False,
+            trace_flags=TraceFlags(flags),
+            trace_state=decision.trace_state,
+        )
+        base, settle_start = rt.wall_ns - rt.start_ns, rt.end_ns
         for phase in rt.phases:
             attrs: dict[str, AttributeValue] = {}
             if phase.error_code:
                 attrs["error.type"] = phase.error_code
             if phase.name == "input_guards":
-                attrs["gateway.guard.verdicts"] = [v.label() for v in rt.verdicts if v.stage == "input"]
+                attrs["gateway.guard.verdicts"] = tuple(v.label() for v in rt.verdicts if v.stage == "input")
             elif phase.name == "cache":
                 attrs["gateway.cache.status"] = rt.cache_status
             elif phase.name == "settle":
                 settle_start = min(settle_start, phase.start_ns)
-            span = self._tracer.start_span(
-                f"gateway.{phase.name}", context=ctx, attributes=attrs, start_time=at(phase.start_ns)
-            )
-            span.end(end_time=at(phase.end_ns))
-        self._attempts(rt, ctx, at, settle_start)
+            self._emit(f"gateway.{phase.name}", root, attrs, base + phase.start_ns, base + phase.end_ns)
+        self._attempts(rt, root, base, settle_start)
         if rt.guard_first_ns:
-            span = self._tracer.start_span(
-                "gateway.output_guards",
-                context=ctx,
-                attributes={
-                    "gateway.guard.cpu_ms": rt.guard_ns / 1e6,
-                    "gateway.guard.verdicts": [v.label() for v in rt.verdicts if v.stage == "output"],
-                },
-                start_time=at(rt.guard_first_ns),
+            attrs = {
+                "gateway.guard.cpu_ms": rt.guard_ns / 1e6,
+                "gateway.guard.verdicts": tuple(v.label() for v in rt.verdicts if v.stage == "output"),
+            }
+            self._emit("gateway.output_guards", root, attrs, base + rt.guard_first_ns, base + rt.guard_last_ns)
+        error = rt.status >= 500 or (rt.stream and rt.outcome == "error")
+        self._processor.on_end(
+            ReadableSpan(
+                name,
+                context=root,
+                parent=parent,
+                resource=self._resource,
+                attributes=decision.attributes,
+                kind=SpanKind.SERVER,
+                status=Status(StatusCode.ERROR) if error else Status(StatusCode.UNSET),
+                start_time=rt.wall_ns,
+                end_time=base + rt.end_ns,
+                instrumentation_scope=self._scope,
             )
-            span.end(end_time=at(rt.guard_last_ns))
-        root.end(end_time=at(rt.end_ns))
-        return format(root.get_span_context().trace_id, "032x")
+        )
+        return format(trace_id, "032x")
 
-    def _attempts(self, rt: RequestTrace, ctx: Context, at: Callable[[int], int], settle_start: int) -> None:
+    def _emit(
+        self,
+        name: str,
+        parent: SpanContext,
+        attrs: Mapping[str, AttributeValue],
+        start: int,
+        end: int,
+        kind: SpanKind = SpanKind.INTERNAL,
+        error: bool = False,
+    ) -> None:
+        self._processor.on_end(
+            ReadableSpan(
+                name,
+                # A child shares its root's trace id, flags and state.
+                context=SpanContext(
+                    parent.trace_id,
+                    self._ids.generate_span_id(),
+                    False,
+                    trace_flags=parent.trace_flags,
+                    trace_state=parent.trace_state,
+                ),
+                parent=parent,
+                resource=self._resource,
+                attributes=attrs,
+                kind=kind,
+                status=Status(StatusCode.ERROR) if error else Status(StatusCode.UNSET),
+                start_time=start,
+                end_time=end,
+                instrumentation_scope=self._scope,
+            )
+        )
+
+    def _attempts(self, rt: RequestTrace, root: SpanContext, base: int, settle_start: int) -> None:
         previous_end = rt.start_ns
         for index, record in enumerate(rt.records):
             start = rt.attempt_starts[index] if index < len(rt.attempt_starts) else previous_end
@@ -215,12 +287,15 @@ class SpanWriter:
                 attrs["gen_ai.response.model"] = deployment.model
                 attrs["gen_ai.usage.input_tokens"] = usage.prompt_tokens
                 attrs["gen_ai.usage.output_tokens"] = usage.completion_tokens
-            span = self._tracer.start_span(
-                f"chat {deployment.model}", context=ctx, kind=SpanKind.CLIENT, attributes=attrs, start_time=at(start)
+            self._emit(
+                f"chat {deployment.model}",
+                root,
+                attrs,
+                base + start,
+                base + end,
+                SpanKind.CLIENT,
+                error=record.outcome == "error",
             )
-            if record.outcome == "error":
-                span.set_status(Status(StatusCode.ERROR))
-            span.end(end_time=at(end))
 
     def _root_attributes(self, rt: RequestTrace) -> dict[str, AttributeValue]:
         attrs: dict[str, AttributeValue] = {
@@ -229,7 +304,7 @@ class SpanWriter:
             "gateway.stream": rt.stream,
             "gateway.outcome": rt.outcome,
             "gateway.cache.status": rt.cache_status,
-            "gateway.guard.verdicts": [v.label() for v in rt.verdicts],
+            "gateway.guard.verdicts": tuple(v.label() for v in rt.verdicts),
             "gateway.cost.reserved_micro_usd": rt.reserved_micro_usd,
             "gateway.cost.actual_micro_usd": rt.cost_micro_usd,
             "gen_ai.usage.input_tokens": rt.input_tokens,

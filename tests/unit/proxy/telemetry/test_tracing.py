@@ -120,6 +120,45 @@ def test_span_tree_from_a_trace(make_record: Callable[..., AttemptRecord]) -> No
     assert root.attributes["gateway.fallback"] is True
     assert sorted(s.name for s in spans) == ["chat gpt-x", "chat haiku", "chat m", "gateway.auth", "gateway.settle"]
     assert len(spans) == 5
+    assert root.parent is None
+    assert root.context is not None
+    for span in spans:
+        assert span.context is not None
+        assert span.context.trace_id == root.context.trace_id
+        assert span.context.trace_flags.sampled
+        assert span.instrumentation_scope is not None
+        assert span.instrumentation_scope.name == "proxy.telemetry"
+        if span is not root:
+            assert span.parent is not None
+            assert span.parent.span_id == root.context.span_id
+    assert len({s.context.span_id for s in spans if s.context is not None}) == 5
+
+
+def test_caller_trace_is_continued_and_its_sampling_decision_kept() -> None:
+    exporter = InMemorySpanExporter()
+    telemetry = Telemetry(
+        TelemetryConfig(metrics=False, access_log=False), TelemetryEnvironment(), span_exporter=exporter
+    )
+    trace_id, span_id = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
+    rt = telemetry.start("sampled", f"00-{trace_id}-{span_id}-01")
+    with rt.phase("auth"):
+        pass
+    telemetry.finish(rt)
+    assert rt.trace_id == trace_id
+    spans = exporter.get_finished_spans()
+    (root,) = (s for s in spans if s.kind == SpanKind.SERVER)
+    assert root.parent is not None
+    assert root.parent.is_remote
+    assert format(root.parent.span_id, "016x") == span_id
+    assert {format(s.context.trace_id, "032x") for s in spans if s.context is not None} == {trace_id}
+    exporter.clear()
+    # The caller did not sample this trace: the parent-based sampler drops it, children included.
+    unsampled = telemetry.start("unsampled", f"00-{trace_id}-{span_id}-00")
+    with unsampled.phase("auth"):
+        pass
+    telemetry.finish(unsampled)
+    assert unsampled.trace_id == trace_id
+    assert exporter.get_finished_spans() == ()
 
 
 def _one_request(telemetry: Telemetry) -> None:
