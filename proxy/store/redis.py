@@ -1,5 +1,8 @@
 """The Redis store: limits as three Lua scripts (one EVALSHA round trip each) and the API-key records.
 
+On a standalone server over plain TCP the scripts run on their own pipelined connection
+(``proxy.store.resp``: a quarter of redis-py's client-side CPU per call); everything else uses redis-py.
+
 Scripts are loaded once per store (SCRIPT LOAD, on every primary of a cluster) and run with EVALSHA; a NOSCRIPT
 reply (a restarted server has an empty script cache) reloads them once and retries. Both admission and
 settlement are idempotent per reservation id, so redis-py retrying a call whose reply was lost cannot
@@ -37,6 +40,7 @@ from proxy.store.naming import (
     limit_keys,
     tenant_keys_hash,
 )
+from proxy.store.resp import lane_for
 from proxy.store.scripts import LimitScripts, load_limit_scripts
 from schemas.keys import KeyRecord
 
@@ -95,6 +99,8 @@ class RedisStore:
         )
         self._load_lock = asyncio.Lock()
         self._loaded = False
+        self._lane = lane_for(client)
+        """The limit scripts' own connection (``proxy.store.resp``) when the client is plain TCP, standalone."""
 
     async def _load_scripts(self, *, stale: bool) -> None:
         # One coroutine loads, the others wait: a burst of NOSCRIPT replies (first use, or a restarted server
@@ -114,15 +120,20 @@ class RedisStore:
                 await self._load_scripts(stale=False)
             async with self._in_flight:
                 try:
-                    return await self._client.evalsha(self._shas[index], len(keys), *keys, *args)
+                    return await self._evalsha(index, keys, args)
                 except NoScriptError:
                     pass
             self._loaded = False
             await self._load_scripts(stale=False)
             async with self._in_flight:
-                return await self._client.evalsha(self._shas[index], len(keys), *keys, *args)
+                return await self._evalsha(index, keys, args)
         except UNAVAILABLE_ERRORS as exc:
             raise StoreUnavailableError(f"store unreachable: {type(exc).__name__}") from exc
+
+    async def _evalsha(self, index: int, keys: list[str], args: list[str | int]) -> Any:
+        if self._lane is not None:
+            return await self._lane.evalsha(self._shas[index], keys, args)
+        return await self._client.evalsha(self._shas[index], len(keys), *keys, *args)
 
     async def _call(self, awaitable: Awaitable[Any]) -> Any:
         try:
@@ -274,7 +285,13 @@ class RedisStore:
 
     async def aclose(self) -> None:
         """Close the client and its connection pool(s)."""
+        self.detach()
         await self._client.aclose()
+
+    def detach(self) -> None:
+        """Close only the store's own script connection, leaving the client open (its creator closes it)."""
+        if self._lane is not None:
+            self._lane.close()
 
     async def cache_get(self, tenant: str, digest: str) -> bytes | None:
         """See :meth:`proxy.store.base.CacheStore.cache_get`."""

@@ -58,4 +58,6 @@ def store(request: pytest.FixtureRequest) -> Iterator[StoreUnderTest]:
         return
     client = request.getfixturevalue("redis_client" if request.param == "redis" else "redis_cluster_client")
     # the client fixture closes the client after flushing; the store must not close it first
-    yield StoreUnderTest(RedisStore(client), _sleep_ms, request.param)
+    store = RedisStore(client)
+    yield StoreUnderTest(store, _sleep_ms, request.param)
+    store.detach()  # only the store's own script connection

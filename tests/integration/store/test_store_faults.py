@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 from proxy.errors import ServiceUnavailableError
 from proxy.limits import AdmissionRequest, Limits, Usage
 from proxy.store import RedisStore, create_redis
+from proxy.store.resp import ScriptLane
 from schemas.limits import ModelPrice, SpendConfig, TenantLimits
 from schemas.store import StoreConfig
 
@@ -84,7 +85,9 @@ async def _evalsha_calls(admin: Redis) -> int:
     return int((await admin.info("commandstats"))["cmdstat_evalsha"]["calls"])
 
 
-async def test_admit_and_settle_are_one_round_trip_each(redis_server: RedisServer) -> None:
+async def test_admit_and_settle_are_one_round_trip_each(
+    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     admin = Redis.from_url(redis_server.url)
     client = create_redis(StoreConfig(kind="redis", url=redis_server.url))
     sent: list[str] = []
@@ -95,6 +98,14 @@ async def test_admit_and_settle_are_one_round_trip_each(redis_server: RedisServe
         return await execute(*args, **options)
 
     client.execute_command = counting  # type: ignore[method-assign]
+    # The limit scripts' own lane (plain TCP, standalone) sends EVALSHA without redis-py: count it too.
+    lane_evalsha = ScriptLane.evalsha
+
+    async def counting_lane(self: ScriptLane, sha: str, keys: Any, args: Any) -> Any:
+        sent.append("EVALSHA")
+        return await lane_evalsha(self, sha, keys, args)
+
+    monkeypatch.setattr(ScriptLane, "evalsha", counting_lane)
     store = RedisStore(client)
     limits = Limits(store, {"acme": TenantLimits(requests_per_minute=10, tokens_per_minute=10_000)})
     try:
