@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
@@ -19,8 +20,9 @@ class MicroPrice(NamedTuple):
     cached_input: int
 
 
+@functools.lru_cache(maxsize=1024)
 def micro_price(price: ModelPrice) -> MicroPrice:
-    """Convert once (exact decimal arithmetic, rounded up)."""
+    """Convert once (exact decimal arithmetic, rounded up); cached, as settle asks for it on every request."""
     return MicroPrice(price.input_micro_per_mtok, price.output_micro_per_mtok, price.cached_input_micro_per_mtok)
 
 

@@ -24,7 +24,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from proxy.errors import GatewayError, UpstreamError, UpstreamProtocolError, UpstreamTimeoutError
 from proxy.errors import UpstreamUnavailableError as _Unavailable
@@ -75,10 +75,22 @@ class Served:
     ended: bool = False
 
 
+_LOCAL_KINDS: dict[type, bool] = {}
+
+
+def _is_local(provider: object) -> bool:
+    # isinstance() against a runtime-checkable Protocol inspects the class on every call: once per class.
+    kind = type(provider)
+    local = _LOCAL_KINDS.get(kind)
+    if local is None:
+        local = _LOCAL_KINDS[kind] = isinstance(provider, LocalProvider)
+    return local
+
+
 async def _open(candidate: Candidate, call: UpstreamCall, client: UpstreamClient) -> UpstreamResponse:
     provider = candidate.provider
-    if isinstance(provider, LocalProvider):
-        response = provider.open_local(call)
+    if _is_local(provider):
+        response = cast("LocalProvider", provider).open_local(call)
     else:
         response = await client.open(provider.build_request(call), candidate.timeouts)
     if response.status != 200:
