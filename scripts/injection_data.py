@@ -4,14 +4,15 @@ Licensing: only what ``corpus/injection/dev.jsonl`` holds (permissive sources) a
 gateway-authored ``synthetic_injection`` text. Tensor Trust and WildGuard are never read here.
 
 Direct head: the ``direct`` dev cases, plus synthetic extraction / hijacking messages and
-synthetic benign framings (``benign_framings``, training rows only, not calibration).
+synthetic benign framings (``benign_framings``, ``benign_edgy``: training rows only, not calibration).
 
 Indirect head (sentence level): positives are the BIPIA payloads of dev cases (minus any payload
 that also occurs in a held-out case, so the held-out split measures unseen payloads), short
 direct attacks, and synthetic injected instructions; negatives are the sentences of dev benign
 documents, the context sentences of dev attack documents (payload cut out), and synthetic
-document sentences. Whole documents (dev indirect cases + synthetic benign documents) are
-kept apart for calibrating the operating point.
+document sentences and programming answers (``code_answers``, ``benign_code``). Whole
+documents (dev indirect cases + synthetic benign documents) are kept apart for calibrating the
+operating point.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import random
 from typing import TYPE_CHECKING, NamedTuple
 
 import msgspec
+from benign_code import second_person_answers
+from benign_edgy import benign_edgy
 from benign_framings import benign_framings
 from synthetic_injection import code_answers, direct_attacks, document_sentences, indirect_payloads
 
@@ -70,7 +73,7 @@ def direct_data(dev: list[dict[str, str]]) -> HeadData:
         Example(normalize(c["text"]).text, int(c["label"] == "attack"), c["id"]) for c in dev if c["vector"] == "direct"
     ]
     rows += [Example(normalize(t).text, 1, _group(t)) for t in direct_attacks()]
-    framings = [Example(normalize(t).text, 0, _group(t)) for t in benign_framings()]
+    framings = [Example(normalize(t).text, 0, _group(t)) for t in (*benign_framings(), *benign_edgy())]
     return HeadData(rows + framings, rows)
 
 
@@ -109,7 +112,7 @@ def indirect_data(dev: list[dict[str, str]], heldout: list[dict[str, str]], seed
     rows += [Example(normalize(t).text, 1, _group(t)) for t in indirect_payloads()]
     sentences = document_sentences()
     rows += [Example(normalize(t).text, 0, _group(t)) for t in sentences]
-    for answer in code_answers():
+    for answer in (*code_answers(), *second_person_answers()):
         group = _group(answer)
         rows.extend(Example(normalize(s).text, 0, group) for s in _sentences(answer))
         rows.append(Example(normalize(answer).text, 0, group))

@@ -2,15 +2,18 @@
 
 Usage::
 
-    PYTHONPATH=. python scripts/train_injection.py [--bits 18] [--epochs 300] [--l2 1e-4]
-        [--folds 5] [--direct-fpr 0.01] [--indirect-fpr 0.02] [--out PATH]
+    PYTHONPATH=. python scripts/train_injection.py [--bits 18] [--epochs 150] [--l2 3e-5] [--hard 1]
+        [--indirect-fit 300 1e-4 0] [--folds 5] [--direct-fpr 0.005] [--indirect-fpr 0.02] [--out PATH]
 
 Trains only on the ``dev`` split of the permissively licensed cases in ``corpus/injection``
 plus gateway-authored synthetic text (see ``injection_data``); never on ``heldout.jsonl``,
 Tensor Trust or WildGuard. Texts are normalised exactly as at inference.
 
 Each head is a logistic regression fitted by full-batch Adam with L2, attacks and benign rows
-weighted to equal total mass. The operating point of a head is the benign quantile at
+weighted to equal total mass. The direct head is fitted briefly (150 epochs, light L2) and then
+refitted once with the rows the first fit got wrong weighted up (``--hard``); the indirect head
+keeps a single longer, more regularised fit, which generalises better to unseen documents
+(programming answers) than the direct head's settings do. The operating point of a head is the benign quantile at
 ``1 - fpr`` of *out-of-fold* scores of its calibration texts (scored exactly as at inference:
 windows for direct, sentences for indirect), with folds grouped (a payload, a case) so the
 training data never grades itself.
@@ -22,7 +25,7 @@ import argparse
 import hashlib
 import math
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -52,10 +55,39 @@ class _Rows:
         return b + sums * self.scale
 
 
-def _fit(rows: _Rows, y: F64, dim: int, epochs: int, l2: float) -> tuple[F64, float]:
-    n_pos = max(1.0, float(y.sum()))
-    n_neg = max(1.0, float(len(y) - y.sum()))
-    sw = np.where(y > 0, 0.5 / n_pos, 0.5 / n_neg)
+def _class_balanced(y: F64, emphasis: F64 | None = None) -> F64:
+    """Row weights: attacks and benign rows each sum to 0.5 (after an optional per-row emphasis)."""
+    raw = np.ones_like(y) if emphasis is None else emphasis
+    pos = y > 0
+    return np.where(pos, 0.5 * raw / max(float(raw[pos].sum()), 1e-12), 0.5 * raw / max(float(raw[~pos].sum()), 1e-12))
+
+
+class Fit(NamedTuple):
+    """Optimiser settings of one head."""
+
+    epochs: int
+    l2: float
+    hard: float
+    """Hard-example emphasis of a second pass (0: a single pass)."""
+
+
+def _fit(rows: _Rows, y: F64, dim: int, fit: Fit) -> tuple[F64, float]:
+    """Fit one head; with ``hard > 0``, refit once with the rows the first fit got wrong weighted up.
+
+    The second pass weights each row by ``1 + |y - p|**hard / mean`` (``p`` from the first fit):
+    on the direct head this sharpens the boundary between adversarial-looking benign framings and
+    persona jailbreaks without adding data.
+    """
+    w, b = _adam(rows, y, dim, fit.epochs, fit.l2, _class_balanced(y))
+    if fit.hard > 0:
+        p = 1.0 / (1.0 + np.exp(-np.clip(rows.logits(w, b), -30, 30)))
+        miss = np.abs(y - p) ** fit.hard
+        emphasis = 1.0 + miss / max(float(miss.mean()), 1e-12)
+        w, b = _adam(rows, y, dim, fit.epochs, fit.l2, _class_balanced(y, emphasis))
+    return w, b
+
+
+def _adam(rows: _Rows, y: F64, dim: int, epochs: int, l2: float, sw: F64) -> tuple[F64, float]:
     w = np.zeros(dim)
     b = 0.0
     m_w, v_w = np.zeros(dim), np.zeros(dim)
@@ -103,22 +135,29 @@ def _train_head(
 ) -> tuple[Head, float, float]:
     dim = 1 << args.bits
     fpr_target = args.direct_fpr if vector == "direct" else args.indirect_fpr
+    fit = (
+        Fit(args.epochs, args.l2, args.hard)
+        if vector == "direct"
+        else Fit(int(args.indirect_fit[0]), *args.indirect_fit[1:])
+    )
     cal = data.calibration
     oof = np.zeros(len(cal))
     for k in range(args.folds):
         train = [ex for ex in data.rows if _fold(ex.group, args.folds) != k]
         rows, y = _training_rows(train, vector, args.bits)
-        w, b = _fit(rows, y, dim, args.epochs, args.l2)
+        w, b = _fit(rows, y, dim, fit)
         head = Head(w.astype(np.float32), b)
         for i, ex in enumerate(cal):
             if _fold(ex.group, args.folds) == k:
                 oof[i] = max(head.logit_of(f) for f in _parts(ex.text, vector, args.bits))
     labels = np.array([ex.label for ex in cal])
     threshold = float(np.quantile(oof[labels == 0], 1.0 - fpr_target))
+    quantiles = ", ".join(f"{q}: {np.quantile(oof[labels == 0], 1.0 - q):.3f}" for q in (0.005, 0.0075, 0.01, 0.02))
+    print(f"{vector}: out-of-fold benign quantiles (fpr: threshold_logit) {quantiles}")
     tpr = float((oof[labels == 1] > threshold).mean())
     fpr = float((oof[labels == 0] > threshold).mean())
     rows, y = _training_rows(data.rows, vector, args.bits)
-    w, b = _fit(rows, y, dim, args.epochs, args.l2)
+    w, b = _fit(rows, y, dim, fit)
     return Head(w.astype(np.float32), b, threshold), tpr, fpr
 
 
@@ -128,10 +167,14 @@ def main() -> int:
     parser.add_argument("--corpus-dir", default=str(_ROOT / "corpus/injection"))
     parser.add_argument("--out", default=str(_ROOT / "guards/injection/weights.npz"))
     parser.add_argument("--bits", type=int, default=18)
-    parser.add_argument("--epochs", type=int, default=300)
-    parser.add_argument("--l2", type=float, default=1e-4)
+    parser.add_argument("--epochs", type=int, default=150, help="direct head")
+    parser.add_argument("--l2", type=float, default=3e-5, help="direct head")
+    parser.add_argument("--hard", type=float, default=1.0, help="direct head: hard-example emphasis (0: one pass)")
+    parser.add_argument(
+        "--indirect-fit", type=float, nargs=3, default=[300, 1e-4, 0.0], metavar=("EPOCHS", "L2", "HARD")
+    )
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--direct-fpr", type=float, default=0.01)
+    parser.add_argument("--direct-fpr", type=float, default=0.005)
     parser.add_argument("--indirect-fpr", type=float, default=0.02)
     args = parser.parse_args()
     corpus_dir = Path(args.corpus_dir)
