@@ -17,10 +17,11 @@ import time
 from typing import TYPE_CHECKING
 
 from guards.output import OutputChain, StreamContext
+from guards.output.pii_ner import NerModelError, ensure_installed
 from guards.structured import SchemaCache, SpecError, StructuredSpec
 from proxy.errors import InvalidRequestError
 from proxy.guard_workers import PooledFilter, policy_key
-from proxy.input_guards import build_input_stages
+from proxy.input_guards import InputGuardsError, build_input_stages
 from proxy.state import PreparedInput
 from schemas.chat import ChatMessage, message_text
 
@@ -95,6 +96,8 @@ class OutputGuards:
         self._workers = workers if pooled else None
         self._key = policy_key(policy) if self._workers is not None else b""
         self._chain = OutputChain.from_config(policy) if self._workers is None else None
+        if self._chain is None and policy.pii is not None and policy.pii.ner is not None:
+            ensure_installed(policy.pii.ner)  # the workers load it; a missing model must fail startup here
         self._canary_token = ""
         self._canary_born = -_CANARY_TTL_S
 
@@ -147,10 +150,13 @@ def build_stages(
     ``workers`` is the app's guard worker pool, for policies in process mode.
 
     Raises:
-        InputGuardsError: a policy's rules file cannot be read or is invalid.
+        InputGuardsError: a policy's rules file cannot be read or is invalid, or its NER model is missing.
     """
     inputs: dict[str, InputStage] = dict(build_input_stages(config, base_dir))
-    outputs: dict[str, OutputStage] = {
-        name: OutputGuards(p.output, workers) for name, p in config.guard_policies.items()
-    }
+    outputs: dict[str, OutputStage] = {}
+    for name, policy in config.guard_policies.items():
+        try:
+            outputs[name] = OutputGuards(policy.output, workers)
+        except NerModelError as exc:
+            raise InputGuardsError(f"guard_policies.{name}.output.{exc}") from exc
     return inputs, outputs, StructuredOutputs()

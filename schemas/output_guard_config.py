@@ -5,6 +5,9 @@ output:
   pii:
     entities: [EMAIL_ADDRESS, PHONE_NUMBER, CREDIT_CARD]
     action: redact           # redact (<EMAIL_ADDRESS>) | mask (*****) | block | observe
+    ner:                     # optional: a spaCy NER model through Presidio (never downloaded)
+      model: en_core_web_lg  # an installed spaCy package, or a path to a saved pipeline
+      entities: [PERSON, LOCATION]
   secrets: {action: redact}  # API keys, JWTs, private keys, connection strings
   leak:
     action: block            # block | observe
@@ -41,6 +44,8 @@ __all__ = [
     "ExfilConfig",
     "LeakAction",
     "LeakConfig",
+    "NerConfig",
+    "NerEntity",
     "OutputAction",
     "OutputPolicy",
     "PIIConfig",
@@ -63,6 +68,9 @@ PIIEntity = Literal["EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE",
 PII_ENTITIES: tuple[PIIEntity, ...] = get_args(PIIEntity)
 DEFAULT_PII_ENTITIES: tuple[PIIEntity, ...] = PII_ENTITIES[:-1]
 
+NerEntity = Literal["PERSON", "LOCATION", "NRP", "ORGANIZATION", "DATE_TIME"]
+"""Presidio's names for what a spaCy NER model finds (PERSON/PER, GPE/LOC, NORP, ORG, DATE/TIME)."""
+
 SecretKind = Literal[
     "openai_api_key",
     "aws_access_key_id",
@@ -82,6 +90,21 @@ Fraction = Annotated[float, msgspec.Meta(gt=0.0, le=1.0)]
 HostName = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9.-]{1,253}$")]
 
 
+class NerConfig(ConfigStruct, kw_only=True):
+    """An optional spaCy NER model for the PII entities patterns cannot find (names, places).
+
+    The model is loaded from an installed spaCy package or a saved pipeline directory, never
+    downloaded: a model that is not there is a configuration error. NER reads whole sentences, so
+    this guard holds text back to the end of the current sentence (at most ``max_sentence_chars``).
+    """
+
+    model: Annotated[str, msgspec.Meta(min_length=1)]
+    entities: tuple[NerEntity, ...] = ("PERSON", "LOCATION", "NRP")
+    min_score: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] = 0.5
+    max_sentence_chars: Annotated[int, msgspec.Meta(ge=16, le=4096)] = 400
+    """A sentence longer than this is analysed in pieces cut at whitespace."""
+
+
 class PIIConfig(ConfigStruct, kw_only=True):
     """PII in model output, found with validated patterns confirmed by Presidio recognizers."""
 
@@ -90,6 +113,8 @@ class PIIConfig(ConfigStruct, kw_only=True):
     action: OutputAction = "redact"
     min_score: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] = 0.5
     """Presidio score at or above which a candidate counts."""
+    ner: NerConfig | None = None
+    """Off by default: pattern entities need no model. See ``NerConfig``."""
 
 
 class SecretsConfig(ConfigStruct, kw_only=True):

@@ -4,8 +4,9 @@ Built once per guard policy (``from_config``) and immutable; ``new_filter`` make
 ``OutputFilter`` (one per choice). When the policy configures no output guard, ``active`` is
 ``False`` and the relay forwards upstream bytes untouched (its pass-through fast path).
 
-Detector order is fixed - secrets, PII, exfiltration, leak - and only matters when two
-redactions start at the same offset with the same length: the first one's placeholder is shown.
+Detector order is fixed - secrets, PII (patterns, then the optional NER model), exfiltration,
+leak - and only matters when two redactions start at the same offset with the same length: the
+first one's placeholder is shown.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from guards.output.base import FilterStep
 from guards.output.exfil import ExfilDetector
 from guards.output.leak import LeakDetector
 from guards.output.pii import PIIDetector
+from guards.output.pii_ner import NerDetector
 from guards.output.secrets import SecretsDetector
 from guards.output.window import OutputFilter
 
@@ -36,12 +38,18 @@ class OutputChain:
 
     @classmethod
     def from_config(cls, policy: OutputPolicy) -> OutputChain:
-        """Build every configured detector (patterns compiled, Presidio set up) once."""
+        """Build every configured detector (patterns compiled, Presidio set up) once.
+
+        Raises:
+            NerModelError: ``pii.ner`` names a spaCy model that is not installed.
+        """
         detectors: list[Detector] = []
         if policy.secrets is not None:
             detectors.append(SecretsDetector(policy.secrets))
         if policy.pii is not None:
             detectors.append(PIIDetector(policy.pii))
+            if policy.pii.ner is not None:
+                detectors.append(NerDetector(policy.pii.ner, policy.pii.action))
         if policy.exfil is not None:
             detectors.append(ExfilDetector(policy.exfil))
         if policy.leak is not None:

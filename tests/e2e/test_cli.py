@@ -13,6 +13,7 @@ import openai
 import pytest
 
 from tests.support.gateway import GatewayServer, demo_config
+from tests.support.ner import save_tiny_model
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -77,6 +78,21 @@ def test_check_config_reports_field_paths_and_exit_codes(tmp_path: Path) -> None
     refused = gateway("check-config", str(dangling))
     assert refused.returncode == 2
     assert "unknown provider 'nope'" in refused.stderr
+
+
+def test_check_config_refuses_a_missing_ner_model_and_accepts_a_saved_one(tmp_path: Path) -> None:
+    def config(model: str) -> Path:
+        path = tmp_path / "ner.yaml"
+        policies = {"default": {"output": {"pii": {"ner": {"model": model}}}}}
+        path.write_bytes(msgspec.yaml.encode(demo_config(guard_policies=policies)))
+        return path
+
+    missing = gateway("check-config", str(config(str(tmp_path / "not-there"))))
+    assert missing.returncode == 2
+    assert "guard_policies.default.output.pii.ner.model" in missing.stderr
+    assert "never downloaded" in missing.stderr
+    ok = gateway("check-config", str(config(str(save_tiny_model(tmp_path / "tiny")))))
+    assert ok.returncode == 0, ok.stderr
 
 
 def test_guard_eval_json_has_the_documented_shape(tmp_path: Path) -> None:

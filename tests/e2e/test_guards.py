@@ -12,6 +12,7 @@ import pytest
 
 from fakeupstream import FakeUpstream
 from tests.support.gateway import GatewayServer, make_key
+from tests.support.ner import save_tiny_model
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -222,5 +223,27 @@ def test_secret_mid_stream_blocks_with_one_error_event_and_settles(fake: FakeUps
         report = usage.json()
         assert report["open_reservations"] == 0
         assert report["spent_micro_usd"] > 0
+    finally:
+        server.stop()
+
+
+def test_optional_ner_model_redacts_names_in_the_stream(fake: FakeUpstream, tmp_path: Path) -> None:
+    model = save_tiny_model(tmp_path / "tiny-ner")
+    text = "Maria Jensen lives in Copenhagen. Mail maria@example.org and ask for Ole Berg!"
+    policy = {"output": {"pii": {"ner": {"model": str(model)}}}}
+    server, keys = start(fake, tmp_path, policy, ("m", content_model(text, ";chunks=25")))
+    try:
+        parts = []
+        for chunk in sdk(server, keys["plain"]).chat.completions.create(
+            model="m", messages=[{"role": "user", "content": "x"}], stream=True
+        ):
+            if chunk.choices and chunk.choices[0].delta.content:
+                parts.append(chunk.choices[0].delta.content)
+        out = "".join(parts)
+        assert out == "<PERSON> lives in <LOCATION>. Mail <EMAIL_ADDRESS> and ask for <PERSON>!"
+        unary = sdk(server, keys["plain"]).chat.completions.create(
+            model="m", messages=[{"role": "user", "content": "x"}]
+        )
+        assert unary.choices[0].message.content == out
     finally:
         server.stop()
