@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
 import time
-import uuid
 from typing import TYPE_CHECKING, NamedTuple
 
 from proxy.errors import BudgetExceededError, ConcurrencyLimitError, RateLimitError, ServiceUnavailableError
@@ -172,7 +172,7 @@ class Limits:
             BudgetExceededError: the spend window cannot afford the request (or one output token, when clamping).
             ServiceUnavailableError: the store is unreachable and a limit that applies fails closed.
         """
-        op = self._op(req, req.reservation_id or uuid.uuid4().hex)
+        op = self._op(req, req.reservation_id or os.urandom(16).hex())
         queue_ms = self._limits(req.tenant).queue_ms
         deadline = self._monotonic() + queue_ms / 1000
         while True:
