@@ -11,6 +11,7 @@ BENCHMARKS = {
     "overhead": "bench.overhead",
     "guards": "bench.guards",
     "guards-e2e": "bench.guards_e2e",
+    "instructions": "bench.instructions",
     "limits": "bench.limits",
     "cache": "bench.cache",
     "injection": "bench.injection",

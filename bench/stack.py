@@ -229,7 +229,8 @@ class Stack:
         url = f"http://{_HOST}:{port}"
         return self.spawn("fakeupstream", argv, lambda: _probe_http(url + "/_control/stats"), url=url)
 
-    def _traces_env(self) -> dict[str, str]:
+    def traces_env(self) -> dict[str, str]:
+        """The OTel environment of a gateway this stack starts (starts the OTLP sink on first use)."""
         if self.traces == "noop":
             return {"OTEL_TRACES_EXPORTER": "noop"}
         if self._sink is None:
@@ -249,7 +250,7 @@ class Stack:
         path.write_bytes(msgspec.yaml.encode(config))
         argv = [sys.executable, "-m", "proxy", "serve", "--config", str(path), "--host", _HOST, "--port", str(port)]
         argv += ["--workers", str(workers)]
-        env = self._traces_env()
+        env = self.traces_env()
         url = f"http://{_HOST}:{port}"
         return self.spawn(name, argv, lambda: _probe_http(url + "/healthz"), url=url, env=env)
 
