@@ -162,7 +162,12 @@ class InjectionClassifier:
         if not text:
             return head.bias
         pos = positional(text, self._bits)
-        total, count = pos.span_sums(head.weights, np.array(self.spans(text, vector), dtype=np.int64))
+        spans = self.spans(text, vector)
+        if all(span == spans[0] for span in spans):
+            # Only the whole text to score (a short message): one gather and sum instead of the
+            # per-span prefix sums, half the cost of this call on a short text.
+            return head.logit_of(pos.whole())
+        total, count = pos.span_sums(head.weights, np.array(spans, dtype=np.int64))
         logits = head.bias + total / np.sqrt(np.maximum(count, 1))
         return float(logits.max())
 
