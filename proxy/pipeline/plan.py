@@ -8,6 +8,10 @@ shape of httpx's decoders, so it is unit-tested without I/O; one async driver ow
 upstream response (``proxy.pipeline.stream``). It also keeps what settle needs: the usage
 the provider reported, and how much text reached the client when no usage arrived.
 
+With an output filter, consecutive content-only deltas of one choice that arrive in the same
+upstream read are merged before filtering: one filter call per read rather than per token
+(the guards are chunk-independent, so the text is the same; the client gets fewer, larger chunks).
+
 A usage-only chunk is emitted last, and only when the client asked for it
 (``stream_options.include_usage``): the gateway always asks the upstream for usage because
 spend is settled from it.
@@ -35,6 +39,8 @@ from __future__ import annotations
 
 from collections import deque
 from typing import TYPE_CHECKING, Protocol
+
+import msgspec
 
 from proxy.errors import ContentBlockedError, GatewayError, InvalidStructuredOutputError, UpstreamProtocolError
 from proxy.sse import SSEDecodeError, SSEDecoder
@@ -121,6 +127,26 @@ class StructuredCheck(Protocol):
         ...
 
 
+def _content_only(chunk: ChatCompletionChunk) -> bool:
+    """One choice carrying only a content delta (no role, tool call, refusal, finish, usage or logprobs)."""
+    if chunk.usage is not None or len(chunk.choices) != 1:
+        return False
+    choice = chunk.choices[0]
+    delta = choice.delta
+    return (
+        choice.finish_reason is None
+        and choice.logprobs is msgspec.UNSET
+        and bool(delta.content)
+        and delta.role is None
+        and delta.tool_calls is None
+        and delta.refusal is None
+    )
+
+
+def _text(chunk: ChatCompletionChunk) -> str:
+    return chunk.choices[0].delta.content or ""
+
+
 class _Choice:
     __slots__ = ("check", "closing", "filter", "finished", "held", "index")
 
@@ -180,10 +206,27 @@ class StreamPlan:
         """
         self._raise_pending()
         out: list[ChatCompletionChunk] = []
+        merging = self._new_filter is not None and not self._whole_text
+        pending: list[ChatCompletionChunk] = []  # at most one content-only chunk, still growing
         try:
-            for event in self._decoder.decode(raw):
-                for chunk in self._translator.feed(event):
-                    self._chunk(chunk, out)
+            try:
+                for event in self._decoder.decode(raw):
+                    for chunk in self._translator.feed(event):
+                        if merging and _content_only(chunk):
+                            # Consecutive content deltas of one choice in one read are filtered as
+                            # one text: one filter call instead of one per token (the output is the
+                            # same, the guards being chunk-independent; only chunk boundaries move).
+                            if pending and pending[0].choices[0].index == chunk.choices[0].index:
+                                pending[0].choices[0].delta.content = _text(pending[0]) + _text(chunk)
+                                continue
+                            self._flush(pending, out)
+                            pending.append(chunk)
+                            continue
+                        self._flush(pending, out)
+                        self._chunk(chunk, out)
+            finally:
+                # content decoded before a failure is still delivered, then the failure
+                self._flush(pending, out)
         except SSEDecodeError as exc:
             self._pending = UpstreamProtocolError("upstream sent a malformed event stream")
             self._pending.__cause__ = exc
@@ -194,6 +237,11 @@ class StreamPlan:
         if self.released is not None:
             self.released += out
         return out
+
+    def _flush(self, pending: list[ChatCompletionChunk], out: list[ChatCompletionChunk]) -> None:
+        if pending:
+            chunk = pending.pop()
+            self._chunk(chunk, out)
 
     def _raise_pending(self) -> None:
         pending = self._pending

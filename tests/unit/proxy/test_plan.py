@@ -211,3 +211,29 @@ def test_whole_text_mode_filters_each_choice_once_with_the_same_result() -> None
     assert per_chunk == 2
     assert collect(whole, None).choices[0].message.content == collect(streamed, None).choices[0].message.content
     assert collect(whole, None).choices[0].message.content == "HELLO WORLD"
+
+
+def test_content_deltas_of_one_read_reach_the_filter_as_one_text() -> None:
+    many = sse(chunk("a"), chunk("b"), chunk("c"), chunk("d"), chunk(finish="stop"))
+    Recording.calls = 0
+    one_read = run(StreamPlan(OpenAIChunkTranslator("m"), include_usage=False, new_filter=Recording), many, 10_000)
+    assert Recording.calls == 1
+    assert [c.choices[0].delta.content for c in one_read] == ["ABCD", None]
+    assert one_read[-1].choices[0].finish_reason == "stop"
+    Recording.calls = 0
+    per_event = many.split(b"\n\n")
+    plan = StreamPlan(OpenAIChunkTranslator("m"), include_usage=False, new_filter=Recording)
+    split = [c for part in per_event if part for c in plan.feed(part + b"\n\n")] + plan.finish()
+    assert Recording.calls == 4  # one read per event: nothing to merge
+    assert text_of(split) == text_of(one_read) == "ABCD"
+    # without a filter the chunks pass as the upstream sent them
+    unfiltered = run(StreamPlan(OpenAIChunkTranslator("m"), include_usage=False), many, 10_000)
+    assert [c.choices[0].delta.content for c in unfiltered][:4] == ["a", "b", "c", "d"]
+
+
+def test_merged_content_before_an_error_in_the_same_read_is_delivered_first() -> None:
+    plan = StreamPlan(OpenAIChunkTranslator("m"), include_usage=False, new_filter=Recording)
+    data = sse(chunk("lorem"), chunk(" ipsum"), done=False) + b'data: {"error": {"message": "boom"}}\n\n'
+    assert text_of(plan.feed(data)) == "LOREM IPSUM"
+    with pytest.raises(UpstreamError, match="boom"):
+        plan.feed(b"")
