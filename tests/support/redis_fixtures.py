@@ -64,10 +64,23 @@ def redis_server_factory(tmp_path: Path) -> Iterator[Callable[[], RedisServer]]:
         server.stop()
 
 
+_SEMANTIC_TIMEOUT_S = 3.0
+"""These clients test what the store computes, not how fast: the production 0.5 s command timeout
+made a cluster contract test fail once when both cores were saturated by other jobs. Timeout
+behaviour has its own tests (``test_store_faults.py``, ``test_script_lane.py``) with their own clients."""
+
+
 @pytest_asyncio.fixture
 async def redis_client(redis_server: RedisServer) -> AsyncIterator[Redis]:
     """A client of the session server built like production (``create_redis``); FLUSHALL at teardown."""
-    client = create_redis(StoreConfig(kind="redis", url=redis_server.url))
+    client = create_redis(
+        StoreConfig(
+            kind="redis",
+            url=redis_server.url,
+            connect_timeout_s=_SEMANTIC_TIMEOUT_S,
+            command_timeout_s=_SEMANTIC_TIMEOUT_S,
+        )
+    )
     assert isinstance(client, Redis)
     yield client
     await client.flushall()
@@ -77,7 +90,15 @@ async def redis_client(redis_server: RedisServer) -> AsyncIterator[Redis]:
 @pytest_asyncio.fixture
 async def redis_cluster_client(redis_cluster: RedisCluster) -> AsyncIterator[ClusterClient]:
     """A cluster client built like production; FLUSHALL on every primary at teardown."""
-    client = create_redis(StoreConfig(kind="redis", url=redis_cluster.url, cluster=True))
+    client = create_redis(
+        StoreConfig(
+            kind="redis",
+            url=redis_cluster.url,
+            cluster=True,
+            connect_timeout_s=_SEMANTIC_TIMEOUT_S,
+            command_timeout_s=_SEMANTIC_TIMEOUT_S,
+        )
+    )
     assert isinstance(client, ClusterClient)
     yield client
     await client.flushall(target_nodes=ClusterClient.PRIMARIES)
