@@ -64,6 +64,15 @@ def sdk(server: GatewayServer, key: str) -> openai.OpenAI:
     return openai.OpenAI(base_url=server.base_url + "/v1", api_key=key, max_retries=0)
 
 
+def streamed_text(client: openai.OpenAI, model: str) -> str:
+    """The content a streamed completion delivers, joined."""
+    parts = []
+    for chunk in client.chat.completions.create(model=model, messages=[{"role": "user", "content": "x"}], stream=True):
+        if chunk.choices and chunk.choices[0].delta.content:
+            parts.append(chunk.choices[0].delta.content)
+    return "".join(parts)
+
+
 def upstream_messages(fake: FakeUpstream) -> list[dict[str, Any]]:
     body = fake.stats().records[-1].body
     assert isinstance(body, dict)
@@ -175,13 +184,7 @@ def test_pii_split_across_chunks_is_redacted_in_the_stream(fake: FakeUpstream, t
     policy = {"output": {"pii": {"action": "redact"}}}
     server, keys = start(fake, tmp_path, policy, ("m", content_model(text, ";chunks=30")))
     try:
-        parts = []
-        for chunk in sdk(server, keys["plain"]).chat.completions.create(
-            model="m", messages=[{"role": "user", "content": "x"}], stream=True
-        ):
-            if chunk.choices and chunk.choices[0].delta.content:
-                parts.append(chunk.choices[0].delta.content)
-        out = "".join(parts)
+        out = streamed_text(sdk(server, keys["plain"]), "m")
         assert "jane.doe" not in out
         assert "555-0132" not in out
         assert "<EMAIL_ADDRESS>" in out
@@ -233,13 +236,7 @@ def test_optional_ner_model_redacts_names_in_the_stream(fake: FakeUpstream, tmp_
     policy = {"output": {"pii": {"ner": {"model": str(model)}}}}
     server, keys = start(fake, tmp_path, policy, ("m", content_model(text, ";chunks=25")))
     try:
-        parts = []
-        for chunk in sdk(server, keys["plain"]).chat.completions.create(
-            model="m", messages=[{"role": "user", "content": "x"}], stream=True
-        ):
-            if chunk.choices and chunk.choices[0].delta.content:
-                parts.append(chunk.choices[0].delta.content)
-        out = "".join(parts)
+        out = streamed_text(sdk(server, keys["plain"]), "m")
         assert out == "<PERSON> lives in <LOCATION>. Mail <EMAIL_ADDRESS> and ask for <PERSON>!"
         unary = sdk(server, keys["plain"]).chat.completions.create(
             model="m", messages=[{"role": "user", "content": "x"}]

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from guards.output import OutputChain, StreamContext
 from guards.output.leak_forms import extract_secrets
 from schemas.output_guard_config import LeakConfig, OutputPolicy
+from tests.support.chunking import stream_in_pieces
 
 CHAIN = OutputChain.from_config(OutputPolicy(leak=LeakConfig()))
 DEV_LEAK = Path("/work/shared/corpora/dev/leak.jsonl")
@@ -250,19 +251,7 @@ def test_disguised_secrets_do_not_depend_on_chunking(data: st.DataObject) -> Non
     cuts = sorted(set(data.draw(st.lists(st.integers(1, max(1, len(text) - 1)), max_size=20))))
     ctx = StreamContext(system_prompt=system, canaries=("cnry-7Qx2Lm9Pz4",))
     whole = CHAIN.apply(text, ctx)
-    flt = CHAIN.new_filter(ctx)
-    released, blocked = "", None
-    for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True):
-        step = flt.feed(text[a:b])
-        released += step.text
-        if step.block is not None:
-            blocked = step.block
-            break
-    else:
-        last = flt.finish()
-        released += last.text
-        blocked = last.block
-    assert (released, blocked) == (whole.text, whole.block)
+    assert stream_in_pieces(CHAIN, ctx, text, cuts) == (whole.text, whole.block)
 
 
 def test_hold_back_stays_bounded_on_letter_soup() -> None:

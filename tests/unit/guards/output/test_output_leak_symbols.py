@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from guards.output import OutputChain, StreamContext
 from guards.output.leak_symbols import acrostic_secret, symbol_secret
 from schemas.output_guard_config import LeakConfig, OutputPolicy
+from tests.support.chunking import stream_in_pieces
 
 CHAIN = OutputChain.from_config(OutputPolicy(leak=LeakConfig()))
 EMOJI = "😜🏩😄🦖👀"
@@ -129,17 +130,4 @@ def test_symbol_and_acrostic_leaks_do_not_depend_on_chunking(data: st.DataObject
     cuts = sorted(set(data.draw(st.lists(st.integers(1, max(1, len(text) - 1)), max_size=20))))
     ctx = StreamContext(system_prompt=system)
     whole = CHAIN.apply(text, ctx)
-    flt = CHAIN.new_filter(ctx)
-    released, blocked = "", None
-    for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True):
-        step = flt.feed(text[a:b])
-        released += step.text
-        if step.block is not None:
-            blocked = step.block
-            break
-    else:
-        last = flt.finish()
-        released += last.text
-        blocked = last.block
-    assert released == whole.text
-    assert (blocked is None) == (whole.block is None)
+    assert stream_in_pieces(CHAIN, ctx, text, cuts) == (whole.text, whole.block)

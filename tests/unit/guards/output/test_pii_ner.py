@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from guards.output import OutputChain, StreamContext
 from guards.output.pii_ner import NerModelError
 from schemas.output_guard_config import NerConfig, OutputPolicy, PIIConfig
+from tests.support.chunking import stream_in_pieces
 from tests.support.ner import save_tiny_model
 
 if TYPE_CHECKING:
@@ -65,9 +66,7 @@ def test_a_long_sentence_is_cut_at_whitespace(chain: OutputChain) -> None:
 @given(data=st.data())
 def test_output_does_not_depend_on_chunking(chain: OutputChain, data: st.DataObject) -> None:
     cuts = sorted(set(data.draw(st.lists(st.integers(1, len(TEXT) - 1), max_size=25))))
-    flt = chain.new_filter(CTX)
-    released = "".join(flt.feed(TEXT[a:b]).text for a, b in zip([0, *cuts], [*cuts, len(TEXT)], strict=True))
-    assert released + flt.finish().text == REDACTED
+    assert stream_in_pieces(chain, CTX, TEXT, cuts) == (REDACTED, None)
 
 
 def test_a_missing_model_is_refused_and_never_downloaded(tmp_path: Path) -> None:
