@@ -13,10 +13,13 @@ Each head is a logistic regression fitted by full-batch Adam with L2, attacks an
 weighted to equal total mass. The direct head is fitted briefly (150 epochs, light L2) and then
 refitted once with the rows the first fit got wrong weighted up (``--hard``); the indirect head
 keeps a single longer, more regularised fit, which generalises better to unseen documents
-(programming answers) than the direct head's settings do. The operating point of a head is the benign quantile at
-``1 - fpr`` of *out-of-fold* scores of its calibration texts (scored exactly as at inference:
-windows for direct, sentences for indirect), with folds grouped (a payload, a case) so the
-training data never grades itself.
+(programming answers) than the direct head's settings do. The operating point of a head is
+the benign quantile at ``1 - fpr`` of *out-of-fold* scores of its calibration texts (scored
+exactly as at inference: windows for direct, sentences for indirect), with folds grouped (a
+payload, a case) so the training data never grades itself.
+The script also prints the out-of-fold rates where the classifier alone crosses the screen's
+default threshold (``ln 4`` logits past the operating point), the number that matters when no
+rule fires.
 """
 
 from __future__ import annotations
@@ -155,6 +158,12 @@ def _train_head(
     quantiles = ", ".join(f"{q}: {np.quantile(oof[labels == 0], 1.0 - q):.3f}" for q in (0.005, 0.0075, 0.01, 0.02))
     print(f"{vector}: out-of-fold benign quantiles (fpr: threshold_logit) {quantiles}")
     tpr = float((oof[labels == 1] > threshold).mean())
+    # the screen's default threshold (0.8) needs the classifier alone ln 4 logits past the operating point
+    alone = threshold + math.log(4.0)
+    print(
+        f"{vector}: out-of-fold at the screen threshold (classifier alone): detection="
+        f"{float((oof[labels == 1] > alone).mean()):.3f} fpr={float((oof[labels == 0] > alone).mean()):.3f}"
+    )
     fpr = float((oof[labels == 0] > threshold).mean())
     rows, y = _training_rows(data.rows, vector, args.bits)
     w, b = _fit(rows, y, dim, fit)
