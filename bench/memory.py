@@ -48,7 +48,7 @@ def _mib(pid: int) -> float:
     return round(tree_rss_bytes(pid) / 2**20, 1)
 
 
-def run_memory(requests: int = 100_000, max_seconds: float = 150.0, traces: str = "noop") -> MemoryResult:
+def run_memory(requests: int = 100_000, max_seconds: float = 200.0, traces: str = "noop") -> MemoryResult:
     """Drive one enforced gateway to ``requests`` (or ``max_seconds``) and read its RSS along the way."""
     with Stack(traces=traces) as stack:
         fake = stack.fake_upstream()
@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run and print the memory benchmark."""
     parser = argparse.ArgumentParser(prog="python -m bench memory")
     parser.add_argument("--requests", type=int, default=100_000)
-    parser.add_argument("--max-seconds", type=float, default=150.0)
+    parser.add_argument("--max-seconds", type=float, default=200.0)
     parser.add_argument("--json", action="store_true")
     add_traces_argument(parser)
     args = parser.parse_args(argv)

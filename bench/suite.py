@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench suite")
     parser.add_argument("--seconds", type=float, default=4.0, help="length of each matrix cell")
     parser.add_argument("--memory-requests", type=int, default=100_000)
-    parser.add_argument("--memory-seconds", type=float, default=150.0, help="time cap of the memory run")
+    parser.add_argument("--memory-seconds", type=float, default=200.0, help="time cap of the memory run")
     parser.add_argument("--targets", default=",".join(ALL_TARGETS))
     parser.add_argument("--no-ablation", action="store_true", help="skip the per-feature cost table")
     parser.add_argument("--extras", action="store_true", help="also run guards, injection, limits, cache")
