@@ -40,9 +40,8 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Protocol
 
-import msgspec
-
 from proxy.errors import ContentBlockedError, GatewayError, InvalidStructuredOutputError, UpstreamProtocolError
+from proxy.pipeline.merge import content_of, content_only
 from proxy.sse import SSEDecodeError, SSEDecoder
 from schemas.chat import ChatCompletionChunk, ChunkChoice, Delta, Usage
 
@@ -127,26 +126,6 @@ class StructuredCheck(Protocol):
         ...
 
 
-def _content_only(chunk: ChatCompletionChunk) -> bool:
-    """One choice carrying only a content delta (no role, tool call, refusal, finish, usage or logprobs)."""
-    if chunk.usage is not None or len(chunk.choices) != 1:
-        return False
-    choice = chunk.choices[0]
-    delta = choice.delta
-    return (
-        choice.finish_reason is None
-        and choice.logprobs is msgspec.UNSET
-        and bool(delta.content)
-        and delta.role is None
-        and delta.tool_calls is None
-        and delta.refusal is None
-    )
-
-
-def _text(chunk: ChatCompletionChunk) -> str:
-    return chunk.choices[0].delta.content or ""
-
-
 class _Choice:
     __slots__ = ("check", "closing", "filter", "finished", "held", "index")
 
@@ -212,12 +191,12 @@ class StreamPlan:
             try:
                 for event in self._decoder.decode(raw):
                     for chunk in self._translator.feed(event):
-                        if merging and _content_only(chunk):
+                        if merging and content_only(chunk):
                             # Consecutive content deltas of one choice in one read are filtered as
                             # one text: one filter call instead of one per token (the output is the
                             # same, the guards being chunk-independent; only chunk boundaries move).
                             if pending and pending[0].choices[0].index == chunk.choices[0].index:
-                                pending[0].choices[0].delta.content = _text(pending[0]) + _text(chunk)
+                                pending[0].choices[0].delta.content = content_of(pending[0]) + content_of(chunk)
                                 continue
                             self._flush(pending, out)
                             pending.append(chunk)
