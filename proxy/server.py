@@ -8,6 +8,7 @@ tenant, put in the store, and printed once with a curl example.
 
 from __future__ import annotations
 
+import gc
 from typing import TYPE_CHECKING
 
 import uvicorn
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from proxy.settings import Settings
     from schemas.keys import KeyRecord
 
-__all__ = ["serve"]
+__all__ = ["freeze_startup_heap", "serve"]
 
 
 def serve(settings: Settings, *, host: str | None, port: int | None, workers: int, demo_key: bool) -> int:
@@ -49,8 +50,23 @@ def serve(settings: Settings, *, host: str | None, port: int | None, workers: in
         return 0
     extra = _demo_key(settings, bind_host, bind_port) if demo_key else None
     app = create_app(settings, extra_keys=(extra,) if extra else ())
+    freeze_startup_heap()
     uvicorn.run(app, **common)  # type: ignore[arg-type]
     return 0
+
+
+def freeze_startup_heap() -> None:
+    """Move everything built at startup out of the cyclic garbage collector's reach.
+
+    The app's state (compiled rules, the classifier, Presidio and spaCy objects, the modules) is
+    about 130,000 tracked objects that live as long as the process. A full collection walks all
+    of them: measured at about 90 ms, a pause that lands on whichever request triggers it (the
+    p99 outliers at concurrency 1). ``gc.freeze`` after one collection puts them in the permanent
+    generation; a full collection then only walks what requests allocate. Only the serving
+    process does this (the tests build apps in-process and keep the normal collector).
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _demo_key(settings: Settings, host: str, port: int) -> KeyRecord | None:
