@@ -83,6 +83,7 @@ class SymbolScanner:
         "_acrostic_states",
         "_acrostics",
         "_action",
+        "_digits",
         "_fired",
         "_in_line",
         "_line",
@@ -106,6 +107,7 @@ class SymbolScanner:
         """``symbols`` and ``acrostics``: (sequence, entity) pairs from ``symbol_secret``/``acrostic_secret``."""
         self._symbols = symbols
         self._acrostics = acrostics
+        self._digits = tuple(any(c.isdigit() for c in seq) for seq, _ in acrostics)
         self._action: HitAction = action
         self._max_span = max_span
         chars = _char_class("".join(seq for seq, _ in symbols))
@@ -183,8 +185,7 @@ class SymbolScanner:
             first = False
         else:
             return None
-        for (seq, entity), states in zip(self._acrostics, self._acrostic_states, strict=True):
-            digits = any(ch.isdigit() for ch in seq)
+        for (seq, entity), digits, states in zip(self._acrostics, self._digits, self._acrostic_states, strict=True):
             if first and not digits and c.isdigit():
                 continue  # wait for the line's first letter
             if not first and digits:
