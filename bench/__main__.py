@@ -21,6 +21,7 @@ BENCHMARKS = {
     "memory": "bench.memory",
     "scaleout": "bench.scaleout",
     "ablation": "bench.ablation",
+    "paired": "bench.paired",
     "suite": "bench.suite",
 }
 

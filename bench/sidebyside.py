@@ -31,7 +31,17 @@ from bench.wrk import run_wrk
 if TYPE_CHECKING:
     from bench.stack import Proc
 
-__all__ = ["ALL_TARGETS", "Row", "Target", "format_rows", "main", "measure", "run_matrix", "start_targets"]
+__all__ = [
+    "ALL_TARGETS",
+    "Row",
+    "Target",
+    "format_rows",
+    "main",
+    "matrix_cells",
+    "measure",
+    "run_matrix",
+    "start_targets",
+]
 
 ALL_TARGETS = ("direct", "nginx", "gateway", "litellm")
 _STREAM_CAP = 200_000
@@ -80,14 +90,14 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def measure(target: Target, fake: Proc, *, stream: bool, concurrency: int, seconds: float) -> Row:
-    """Warm up, then run one bounded cell against ``target``."""
+def measure(target: Target, fake: Proc, *, stream: bool, concurrency: int, seconds: float, warm: bool = True) -> Row:
+    """Warm up (unless ``warm`` is false), then run one bounded cell against ``target``."""
     url = target.url + "/v1/chat/completions"
-    if stream:
+    if warm and stream:
         asyncio.run(
             run_load(url, model=target.model, key=target.key, stream=True, concurrency=concurrency, requests=50)
         )
-    else:
+    elif warm:
         run_wrk(url, model=target.model, key=target.key, concurrency=concurrency, seconds=1)
     proxy0 = target.proc.cpu() if target.proc else 0.0
     fake0, self0, kids0 = fake.cpu(), _self_cpu(), _children_cpu()
@@ -160,17 +170,25 @@ def run_matrix(
 ) -> tuple[list[Row], list[str]]:
     """Every cell for every target that started; returns the rows and notes on what was left out."""
     notes: list[str] = []
-    rows: list[Row] = []
     with Stack(traces=traces) as stack:
         fake, targets = start_targets(stack, names, notes)
-        for stream in (False, True):
-            for concurrency in concurrencies:
-                for target in targets:
-                    try:
-                        rows.append(measure(target, fake, stream=stream, concurrency=concurrency, seconds=seconds))
-                    except RuntimeError as exc:
-                        notes.append(f"{target.name} {'stream' if stream else 'unary'} c={concurrency}: {exc}")
+        rows = matrix_cells(fake, targets, seconds=seconds, concurrencies=concurrencies, notes=notes)
     return rows, notes
+
+
+def matrix_cells(
+    fake: Proc, targets: list[Target], *, seconds: float, concurrencies: tuple[int, ...], notes: list[str]
+) -> list[Row]:
+    """Every cell of started targets, interleaved by target; a cell that fails is noted in ``notes``."""
+    rows: list[Row] = []
+    for stream in (False, True):
+        for concurrency in concurrencies:
+            for target in targets:
+                try:
+                    rows.append(measure(target, fake, stream=stream, concurrency=concurrency, seconds=seconds))
+                except RuntimeError as exc:
+                    notes.append(f"{target.name} {'stream' if stream else 'unary'} c={concurrency}: {exc}")
+    return rows
 
 
 _COLUMNS = (

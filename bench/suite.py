@@ -3,7 +3,9 @@
 ``python -m bench suite [--seconds S] [--memory-requests N] [--extras] [--no-ablation] [--profile] [--out FILE]``
 
 1. the side-by-side matrix (``bench.sidebyside``): fake upstream direct, nginx, the gateway with full
-   enforcement, LiteLLM; streaming and not; concurrency 1, 16, 64;
+   enforcement, LiteLLM; streaming and not; concurrency 1, 16, 64; then, on the same processes, the
+   paired rounds of ``bench.paired`` that the targets are judged on (each comparison's two sides back to
+   back, several times, so host drift cannot land between them);
 2. memory (``bench.memory``): RSS after 1,000 and 100,000 requests;
 3. scale-out (``bench.scaleout``): 1, 2, 4 replicas on one Redis, throughput and burst accuracy;
    then the ablation (``bench.ablation``): what each enforcement feature adds;
@@ -28,13 +30,15 @@ from typing import TYPE_CHECKING
 
 from bench.ablation import format_ablation, run_ablation
 from bench.memory import format_memory, run_memory
+from bench.paired import format_paired, paired_rounds
 from bench.profile import format_profile, record
 from bench.scaleout import format_scaleout, run_scaleout
-from bench.sidebyside import ALL_TARGETS, format_rows, run_matrix
+from bench.sidebyside import ALL_TARGETS, format_rows, matrix_cells, start_targets
 from bench.stack import KEY, MODEL, Stack, add_traces_argument, enforced_config
 from bench.wrk import run_wrk
 
 if TYPE_CHECKING:
+    from bench.paired import Paired
     from bench.sidebyside import Row
 
 __all__ = ["evaluate", "main"]
@@ -56,25 +60,59 @@ def _mark(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
 
-def evaluate(rows: list[Row]) -> list[tuple[str, str, str]]:
-    """(target, measured, PASS/MISS/n/a) for the three targets of issue 9, plus the nginx comparisons."""
+def _single(rows: list[Row], name: str) -> float | None:
+    """The same statistic as the paired comparison ``name``, from the matrix's single cells."""
+    if name.startswith("added p50"):
+        direct, gateway = _cell(rows, "direct", "unary", 1), _cell(rows, "gateway", "unary", 1)
+        return gateway.p50_ms - direct.p50_ms if direct and gateway else None
+    if name.startswith("added TTFT"):
+        direct, gateway = _cell(rows, "direct", "stream", 1), _cell(rows, "gateway", "stream", 1)
+        if direct and gateway and direct.ttft_p50_ms is not None and gateway.ttft_p50_ms is not None:
+            return gateway.ttft_p50_ms - direct.ttft_p50_ms
+        return None
+    mode = "stream" if "stream" in name else "unary"
+    gateway, litellm = _cell(rows, "gateway", mode, 16), _cell(rows, "litellm", mode, 16)
+    return gateway.rps / litellm.rps if gateway and litellm and litellm.rps > 0 else None
+
+
+_LIMITS: dict[str, tuple[float, bool]] = {
+    # name -> (limit, whether the measured value must be at least the limit rather than at most)
+    "added p50, c=1, non-streaming": (_ADDED_P50_MS, False),
+    "added TTFT p50, c=1": (_ADDED_TTFT_MS, False),
+    "throughput c=16 unary vs LiteLLM": (_VS_LITELLM, True),
+    "throughput c=16 stream vs LiteLLM": (_VS_LITELLM, True),
+}
+
+
+def _meets(value: float, limit: float, at_least: bool) -> bool:
+    return value >= limit if at_least else value <= limit
+
+
+def evaluate(rows: list[Row], paired: list[Paired]) -> list[tuple[str, str, str]]:
+    """(target, measured, PASS/MISS/n/a) for the targets of issue 9, plus the nginx comparison.
+
+    A target is judged on the median of its paired rounds (``bench.paired``); the matrix's single cell
+    is shown beside it, and decides only when the comparison has no paired rounds.
+    """
     out: list[tuple[str, str, str]] = []
-    direct, gateway = _cell(rows, "direct", "unary", 1), _cell(rows, "gateway", "unary", 1)
-    if direct and gateway:
-        added = gateway.p50_ms - direct.p50_ms
-        out.append((f"added p50, c=1, non-streaming <= {_ADDED_P50_MS} ms", f"{added:.3f} ms", _mark(added <= 1.5)))
-    direct, gateway = _cell(rows, "direct", "stream", 1), _cell(rows, "gateway", "stream", 1)
-    if direct and gateway and direct.ttft_p50_ms is not None and gateway.ttft_p50_ms is not None:
-        added = gateway.ttft_p50_ms - direct.ttft_p50_ms
-        out.append((f"added TTFT p50, c=1 <= {_ADDED_TTFT_MS} ms", f"{added:.3f} ms", _mark(added <= _ADDED_TTFT_MS)))
-    for mode in ("unary", "stream"):
-        gateway, litellm = _cell(rows, "gateway", mode, 16), _cell(rows, "litellm", mode, 16)
-        name = f"throughput c=16 {mode} >= {_VS_LITELLM:g}x LiteLLM"
-        if gateway and litellm and litellm.rps > 0:
-            ratio = gateway.rps / litellm.rps
-            out.append((name, f"{ratio:.1f}x ({gateway.rps} vs {litellm.rps} req/s)", _mark(ratio >= _VS_LITELLM)))
+    by_name = {p.name: p for p in paired}
+    for name, (limit, at_least) in _LIMITS.items():
+        unit = "x" if at_least else " ms"
+        label = f"{name} {'>=' if at_least else '<='} {limit:g}{unit}"
+        single = _single(rows, name)
+        single_text = "not measured" if single is None else f"{single:.3f}{unit}"
+        result = by_name.get(name)
+        median = result.median if result is not None else None
+        if result is not None and median is not None:
+            spread = f"{min(result.values):.3f}..{max(result.values):.3f}"
+            rounds = f"median of {len(result.values)} paired rounds, {spread}"
+            value = f"{median:.3f}{unit} ({rounds}; single cell {single_text})"
+            out.append((label, value, _mark(_meets(median, limit, at_least))))
+        elif single is not None:
+            mark = _mark(_meets(single, limit, at_least))
+            out.append((label, f"{single_text} (single cell; no paired rounds)", mark))
         else:
-            out.append((name, "LiteLLM not measured", "n/a"))
+            out.append((label, "not measured", "n/a"))
     nginx, direct = _cell(rows, "nginx", "unary", 1), _cell(rows, "direct", "unary", 1)
     if nginx and direct:
         out.append(("(reference) nginx added p50, c=1, non-streaming", f"{nginx.p50_ms - direct.p50_ms:.3f} ms", "-"))
@@ -131,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory-requests", type=int, default=100_000)
     parser.add_argument("--memory-seconds", type=float, default=200.0, help="time cap of the memory run")
     parser.add_argument("--targets", default=",".join(ALL_TARGETS))
+    parser.add_argument("--rounds", type=int, default=5, help="paired rounds per target comparison")
+    parser.add_argument("--round-seconds", type=float, default=1.5, help="length of each side of a paired round")
     parser.add_argument("--no-ablation", action="store_true", help="skip the per-feature cost table")
     parser.add_argument("--extras", action="store_true", help="also run guards, injection, limits, cache")
     parser.add_argument("--profile", action="store_true", help="profile the gateway even if every target passes")
@@ -142,10 +182,13 @@ def main(argv: list[str] | None = None) -> int:
     notes: list[str] = []
     if args.extras:
         _run_extras(notes)
-    print("\n## side-by-side matrix", flush=True)
-    rows, matrix_notes = run_matrix(args.targets.split(","), seconds=args.seconds, traces=args.traces)
-    notes += matrix_notes
+    print("\n## side-by-side matrix, then paired rounds", flush=True)
+    with Stack(traces=args.traces) as stack:
+        fake, targets = start_targets(stack, args.targets.split(","), notes)
+        rows = matrix_cells(fake, targets, seconds=args.seconds, concurrencies=(1, 16, 64), notes=notes)
+        paired = paired_rounds(fake, targets, rounds=args.rounds, seconds=args.round_seconds, notes=notes)
     report += ["## Overhead: direct, nginx, gateway (full enforcement), LiteLLM", "", *format_rows(rows), ""]
+    report += ["## Paired rounds (the targets are judged on these medians)", "", *format_paired(paired), ""]
     print("## memory", flush=True)
     report += ["## Memory (gateway, non-streaming, concurrency 64)", ""]
     report += [*format_memory(run_memory(args.memory_requests, args.memory_seconds, args.traces)), ""]
@@ -160,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         print("## ablation", flush=True)
         report += ["## Cost of each enforcement feature (gateway, non-streaming)", ""]
         report += [*format_ablation(run_ablation(args.seconds, args.traces)), ""]
-    checks = evaluate(rows)
+    checks = evaluate(rows, paired)
     report += ["## Targets", "", "| target | measured | |", "|---|---|---|"]
     report += [f"| {name} | {value} | {mark} |" for name, value, mark in checks]
     report.append("")
