@@ -25,7 +25,10 @@ __all__ = ["InjectionRule", "InjectionRuleSet", "RuleAction", "RuleCategory", "R
 RuleCategory = Literal["override", "exfiltration", "role_swap", "prompt_extraction", "obfuscation", "jailbreak"]
 RuleAction = Literal["inherit", "block", "neutralize", "observe", "off"]
 RuleVector = Literal["direct", "indirect"]
-Signal = Literal["zero_width", "bidi", "tag_chars", "homoglyph", "leet", "spaced", "base64", "hex", "rot13"]
+Signal = Literal[
+    "zero_width", "bidi", "tag_chars", "homoglyph", "leet", "spaced", "base64", "hex", "rot13", "offtopic_task"
+]
+"""Obfuscation tricks the normaliser undid, and ``offtopic_task`` (``guards.injection.offtopic``, indirect only)."""
 
 RuleId = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
 Weight = Annotated[float, msgspec.Meta(gt=0.0, le=1.0)]

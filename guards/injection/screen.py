@@ -10,6 +10,10 @@ classifier's support (0.5 at its operating point gives 0.68, 0.7 gives 0.8). Rul
 ``observe`` mode are reported but do not count; ``block`` / ``neutralize`` rules force that
 action whenever they hit. Allowlisted phrases are cut out of the normalised text first.
 
+Signals are the obfuscation tricks the normaliser undid, plus, on the indirect vector only,
+``offtopic_task`` (``guards.injection.offtopic``: a lone request line sharing no content word
+with the rest of the document); rules weigh them through ``signals:`` in the rules file.
+
 Short user messages (fewer than ``SHORT_WORDS`` words) with no rule hit get at most
 ``SHORT_CAP`` from the classifier: below the default threshold on its own.
 """
@@ -21,6 +25,7 @@ from typing import TYPE_CHECKING, Literal
 
 import msgspec
 
+from guards.injection import offtopic
 from guards.injection.prefilter import TextIndex
 from guards.injection.rules import compile_rules
 from guards.text import fold, normalize
@@ -104,8 +109,12 @@ class InjectionScreen:
         categories: list[str] = []
         forced: ForcedAction | None = None
         index = TextIndex(view)
+        signals = normalized.signals
+        if vector == "indirect" and offtopic.offtopic_task(view):
+            # a document-level signal, so only untrusted content is judged this way
+            signals = signals | {offtopic.SIGNAL}
         for rule in self._rules:
-            if vector not in rule.vectors or not rule.hits(view, normalized.signals, index):
+            if vector not in rule.vectors or not rule.hits(view, signals, index):
                 continue
             if rule.action == "observe":
                 observed.append(rule.id)
@@ -134,5 +143,5 @@ class InjectionScreen:
             observed_rule_ids=tuple(observed),
             forced_action=forced,
             classifier_score=clf_score,
-            signals=tuple(sorted(normalized.signals)),
+            signals=tuple(sorted(signals)),
         )
