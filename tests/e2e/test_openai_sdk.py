@@ -114,6 +114,28 @@ def test_malformed_body_raises_bad_request_with_field_path(served: tuple[Gateway
     assert info.value.param == "max_tokens"
 
 
+def test_a_message_without_its_required_fields_is_a_bad_request(served: tuple[GatewayServer, str, str]) -> None:
+    server, key, _ = served
+    with client(server.base_url, key) as sdk:
+        with pytest.raises(openai.BadRequestError) as info:
+            sdk.chat.completions.create(model="echo", messages=[{"role": "user"}])  # type: ignore[typeddict-item]
+        assert info.value.param == "messages[0].content"
+        # an assistant turn that is only tool calls is valid (content null), and reaches the model
+        done = sdk.chat.completions.create(
+            model="echo",
+            messages=[
+                {"role": "user", "content": "what is 6 x 7?"},
+                {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "mul", "arguments": "{}"}}],
+                },
+                {"role": "tool", "tool_call_id": "c1", "content": "42"},
+            ],
+        )
+    assert done.choices[0].message.content
+
+
 @pytest.mark.parametrize(
     ("body", "param"),
     [
@@ -123,6 +145,16 @@ def test_malformed_body_raises_bad_request_with_field_path(served: tuple[Gateway
         (b'{"model": "echo", "messages": [{"role": "wizard", "content": "x"}]}', "messages[0].role"),
         (b'{"model": "echo", "messages": []}', "messages"),
         (b'{"model": "echo", "messages": [{"role": "user", "content": "x"}], "temperature": 9}', "temperature"),
+        (b'{"model": "echo", "messages": [{"role": "user"}]}', "messages[0].content"),
+        (b'{"model": "echo", "messages": [{"role": "system", "content": null}]}', "messages[0].content"),
+        (
+            b'{"model": "echo", "messages": [{"role": "user", "content": "x"}, {"role": "assistant"}]}',
+            "messages[1].content",
+        ),
+        (
+            b'{"model": "echo", "messages": [{"role": "user", "content": "x"}, {"role": "tool", "content": "42"}]}',
+            "messages[1].tool_call_id",
+        ),
     ],
 )
 def test_bad_bodies_get_400_envelopes_never_500(
