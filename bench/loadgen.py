@@ -7,15 +7,20 @@ the first content event. Runs are bounded by a request count and a wall-clock ca
 from __future__ import annotations
 
 import asyncio
+import itertools
 import statistics
 import sys
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import aiohttp
 import msgspec
 
-__all__ = ["Result", "percentile", "print_rows", "run_load"]
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+__all__ = ["Result", "percentile", "print_rows", "request_bodies", "run_load"]
 
 
 @dataclass
@@ -71,6 +76,18 @@ async def _one(
     result.latencies_ms.append((time.perf_counter() - started) * 1000)
 
 
+def request_bodies(model: str, *, stream: bool) -> Iterator[bytes]:
+    """Chat request bodies whose one user message differs in every request ("hello benchmark world 17").
+
+    A gateway remembers screen results of texts it has seen (a chat history comes back every turn), so a
+    load that repeated one message would measure that memo, not the screening of a new message.
+    """
+    payload = {"model": model, "messages": [{"role": "user", "content": "hello benchmark world 0"}], "stream": stream}
+    head, tail = msgspec.json.encode(payload).split(b"world 0", 1)
+    for n in itertools.count():
+        yield b"%sworld %d%s" % (head, n, tail)
+
+
 async def run_load(
     url: str,
     *,
@@ -83,15 +100,14 @@ async def run_load(
     warmup: int = 20,
 ) -> Result:
     """POST ``requests`` chat completions with ``concurrency`` in flight; stop early at ``max_seconds``."""
-    payload = {"model": model, "messages": [{"role": "user", "content": "hello benchmark world"}], "stream": stream}
-    body = msgspec.json.encode(payload)
+    bodies = request_bodies(model, stream=stream)
     headers = {"authorization": f"Bearer {key}", "content-type": "application/json"}
     connector = aiohttp.TCPConnector(limit=concurrency, force_close=False)
     timeout = aiohttp.ClientTimeout(total=30)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         scratch = Result()
         for _ in range(warmup):
-            await _one(session, url, body, headers, stream, scratch)
+            await _one(session, url, next(bodies), headers, stream, scratch)
         result = Result()
         remaining = requests
         deadline = time.perf_counter() + max_seconds
@@ -101,7 +117,7 @@ async def run_load(
             nonlocal remaining
             while remaining > 0 and time.perf_counter() < deadline:
                 remaining -= 1
-                await _one(session, url, body, headers, stream, result)
+                await _one(session, url, next(bodies), headers, stream, result)
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         result.wall_s = time.perf_counter() - started

@@ -1,6 +1,7 @@
 """Non-streaming load with ``wrk`` (Debian package ``wrk``): fixed concurrency, bounded in time and count.
 
-A generated Lua script sets the POST body and the bearer header and prints one machine-readable ``BENCH``
+A generated Lua script sets the POST body (its user message numbered, so no two requests carry the same
+text) and the bearer header and prints one machine-readable ``BENCH``
 line from wrk's ``done`` hook (requests, duration, error counts, p50/p99/mean latency in microseconds).
 With ``limit`` the script stops wrk's single thread after that many responses, so the memory benchmark can
 send an exact-ish request count; the duration is always the hard cap. wrk runs with one thread: on two cores
@@ -21,11 +22,16 @@ __all__ = ["WrkResult", "run_wrk", "wrk_available"]
 
 _SCRIPT = """
 wrk.method = "POST"
-wrk.body = [==[{body}]==]
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer {key}"
+local head, tail = [==[{head}]==], [==[{tail}]==]
+local sent = 0
 local limit = {limit}
 local count = 0
+function request()
+  sent = sent + 1
+  return wrk.format(nil, nil, nil, head .. sent .. tail)
+end
 {response_hook}
 function done(summary, latency, requests)
   local e = summary.errors
@@ -65,9 +71,11 @@ def wrk_available() -> bool:
     return shutil.which("wrk") is not None
 
 
-def _body(model: str) -> bytes:
-    payload = {"model": model, "messages": [{"role": "user", "content": "hello benchmark world"}], "stream": False}
-    return msgspec.json.encode(payload)
+def _body_parts(model: str) -> tuple[str, str]:
+    """The body around the request number: every request's user message differs (see ``bench.loadgen``)."""
+    payload = {"model": model, "messages": [{"role": "user", "content": "hello benchmark world 0"}], "stream": False}
+    head, tail = msgspec.json.encode(payload).decode().split("world 0", 1)
+    return head + "world ", tail
 
 
 def run_wrk(
@@ -82,7 +90,8 @@ def run_wrk(
     if binary is None:
         raise RuntimeError("wrk not found on PATH (apt-get install wrk; `make bench` does it)")
     hook = _RESPONSE_HOOK if limit > 0 else ""
-    script = _SCRIPT.format(body=_body(model).decode(), key=key, limit=limit, response_hook=hook)
+    head, tail = _body_parts(model)
+    script = _SCRIPT.format(head=head, tail=tail, key=key, limit=limit, response_hook=hook)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
     duration = max(1, round(seconds))

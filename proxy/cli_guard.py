@@ -21,6 +21,7 @@ import msgspec
 from guards.eval import evaluate, format_table
 from guards.injection.rules import RulesError, load_rules
 from guards.input.build import build_input_guard
+from guards.input.screen_memo import ScreenMemo
 from proxy.settings import ConfigError, decode_config
 from schemas.corpus import CorpusCase
 from schemas.input_guard_config import InputPolicy
@@ -99,7 +100,8 @@ def guard_eval_main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     try:
         policy, base = _policy(args.config, args.tenant)
-        guard = build_input_guard(policy, rules=_rules(policy, base))
+        # no memo: a corpus repeats some texts, and every case must be screened (and timed) in full
+        guard = build_input_guard(policy, rules=_rules(policy, base), memo=ScreenMemo(max_entries=0))
         cases = list(_cases(args.corpus))
     except (_UsageError, RulesError) as exc:
         print(f"gateway guard eval: {exc}", file=sys.stderr)

@@ -14,6 +14,7 @@ from guards.injection.screen import InjectionScreen
 from guards.input.policy import InputGuard
 
 if TYPE_CHECKING:
+    from guards.input.screen_memo import ScreenMemo
     from schemas.injection_rules import InjectionRuleSet
     from schemas.input_guard_config import InputPolicy
 
@@ -25,6 +26,7 @@ def build_input_guard(
     *,
     rules: InjectionRuleSet | None = None,
     classifier: InjectionClassifier | None = None,
+    memo: ScreenMemo | None = None,
 ) -> InputGuard:
     """Return the guard for one policy.
 
@@ -32,6 +34,8 @@ def build_input_guard(
         policy: The ``input`` section of a guard policy.
         rules: A validated rule set; ``None`` uses the shipped ``default_rules.yaml``.
         classifier: A loaded classifier; ``None`` loads the shipped weights when the policy wants one.
+        memo: The screen-result memo (``None``: a fresh default one; ``ScreenMemo(max_entries=0)``
+            screens every text every time, as a measurement wants).
 
     Raises:
         guards.injection.rules.RulesError: The rules are invalid or ``rule_actions`` names an unknown rule.
@@ -41,4 +45,4 @@ def build_input_guard(
     ruleset = rules if rules is not None else load_rules(default_rules_bytes(), source="default_rules.yaml")
     if classifier is None and policy.injection.classifier:
         classifier = InjectionClassifier.load_default()
-    return InputGuard(policy, InjectionScreen(policy.injection, ruleset, classifier))
+    return InputGuard(policy, InjectionScreen(policy.injection, ruleset, classifier), memo)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Literal
 
 import msgspec
 
+from guards.input.screen_memo import ScreenMemo
 from guards.input.spotlight import check_token, datamark, delimit, instruction
 from guards.input.templates import TemplateError, render_template
 from schemas.chat import ChatMessage, ContentPart, message_text
@@ -82,12 +83,17 @@ class _Item(msgspec.Struct):
 class InputGuard:
     """Immutable request-side policy."""
 
-    __slots__ = ("_policy", "_screen")
+    __slots__ = ("_memo", "_policy", "_screen")
 
-    def __init__(self, policy: InputPolicy, screen: InjectionScreen | None) -> None:
-        """Bind a policy to its screen (``None`` disables screening, e.g. for tests of the other steps)."""
+    def __init__(self, policy: InputPolicy, screen: InjectionScreen | None, memo: ScreenMemo | None = None) -> None:
+        """Bind a policy to its screen (``None`` disables screening, e.g. for tests of the other steps).
+
+        ``memo`` remembers screen results of texts seen before (a chat's history comes back on every
+        turn); by default each guard has its own, so a rebuilt guard (a reload) starts empty.
+        """
         self._policy = policy
         self._screen = screen
+        self._memo = memo if memo is not None else ScreenMemo()
 
     @property
     def policy(self) -> InputPolicy:
@@ -170,7 +176,10 @@ class InputGuard:
     def _scan(self, item: _Item) -> Finding:
         if self._screen is None or not item.text.strip():
             return Finding(location=item.location, vector=item.vector, score=0.0, flagged=False, action="none")
-        result = self._screen.scan(item.text, item.vector)
+        result = self._memo.get(item.vector, item.text)
+        if result is None:
+            result = self._screen.scan(item.text, item.vector)
+            self._memo.put(item.vector, item.text, result)
         action: Literal["none", "block", "neutralize", "observe"] = "none"
         if result.forced_action is not None:
             action = result.forced_action

@@ -1,0 +1,67 @@
+"""A bounded memo of injection-screen results, one per ``InputGuard``.
+
+Chat clients send the whole conversation with every request, so turn *n* screens *n* user
+messages of which *n - 1* this process has most likely screened already: over a conversation
+the screening work grows with the square of its length (a 20-turn chat with 500-character
+turns re-screens about 2.5 ms of text on its last request alone). The screen is a pure function
+of (text, vector) for fixed rules, classifier and thresholds, and an ``InputGuard`` is rebuilt
+whenever those change (a reload builds a new one), so a memo held by the guard can never answer
+with the result of other rules.
+
+Bounds: at most ``max_entries`` results, least recently used evicted first, and only texts of at
+most ``max_chars`` characters (a longer text is screened every time: such texts are rarer, and
+a hit would not repay the memory). Keys hold the text itself; the lookup hashes it once, in C.
+Worst case ``max_entries * max_chars`` characters are kept (16 M with the defaults).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from guards.injection.screen import ScreenResult
+
+__all__ = ["ScreenMemo"]
+
+Vector = Literal["direct", "indirect"]
+
+
+class ScreenMemo:
+    """LRU map from (vector, text) to the screen's result."""
+
+    __slots__ = ("_entries", "_max_chars", "_max_entries", "hits", "misses")
+
+    def __init__(self, max_entries: int = 4096, max_chars: int = 4096) -> None:
+        """Keep at most ``max_entries`` results of texts up to ``max_chars`` characters."""
+        self._entries: OrderedDict[tuple[Vector, str], ScreenResult] = OrderedDict()
+        self._max_entries = max_entries
+        self._max_chars = max_chars
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, vector: Vector, text: str) -> ScreenResult | None:
+        """The remembered result, or ``None`` (also for a text too long to be remembered)."""
+        if len(text) > self._max_chars:
+            return None
+        key = (vector, text)
+        result = self._entries.get(key)
+        if result is None:
+            self.misses += 1
+            return None
+        self._entries.move_to_end(key)
+        self.hits += 1
+        return result
+
+    def put(self, vector: Vector, text: str, result: ScreenResult) -> None:
+        """Remember ``result`` (a no-op for a text longer than the bound)."""
+        if len(text) > self._max_chars or self._max_entries <= 0:
+            return
+        self._entries[(vector, text)] = result
+        self._entries.move_to_end((vector, text))
+        while len(self._entries) > self._max_entries:
+            self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        """How many results are remembered."""
+        return len(self._entries)
