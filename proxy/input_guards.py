@@ -57,6 +57,7 @@ class InputGuards:
             system_scope=principal.has_scope("system"),
             documents=request.documents,
             template=request.template,
+            memo_scope=principal.tenant.id,
         )
         verdict = result.verdict
         if verdict in ("block", "neutralize"):

@@ -108,6 +108,7 @@ class InputGuard:
         system_scope: bool,
         documents: Sequence[str] | None = None,
         template: TemplateRef | None = None,
+        memo_scope: str = "",
     ) -> InputResult:
         """Run the whole input policy on one request (see the module docstring for the steps).
 
@@ -117,6 +118,8 @@ class InputGuard:
             system_scope: Whether the API key may send system/developer messages.
             documents: The ``documents`` extension field (untrusted retrieved text).
             template: The ``template`` extension field.
+            memo_scope: Whose remembered screen results this request may reuse (the proxy passes the
+                tenant: a memo hit is faster, and one tenant must not learn by timing what another sent).
 
         Raises:
             ValueError: ``token`` is malformed (a caller bug).
@@ -141,7 +144,7 @@ class InputGuard:
                 message = ChatMessage(role="user", content=message.content, name=message.name)
             client.append(message)
         items = self._items(client, documents or ())
-        findings = tuple(self._scan(item) for item in items)
+        findings = tuple(self._scan(item, memo_scope) for item in items)
         actions = {f.action for f in findings}
         verdict: Verdict = "block" if "block" in actions else "neutralize" if "neutralize" in actions else "allow"
         score = max((f.score for f in findings), default=0.0)
@@ -173,13 +176,13 @@ class InputGuard:
         items.extend(_Item(f"documents[{index}]", "indirect", text) for index, text in enumerate(documents))
         return items
 
-    def _scan(self, item: _Item) -> Finding:
+    def _scan(self, item: _Item, scope: str) -> Finding:
         if self._screen is None or not item.text.strip():
             return Finding(location=item.location, vector=item.vector, score=0.0, flagged=False, action="none")
-        result = self._memo.get(item.vector, item.text)
+        result = self._memo.get(scope, item.vector, item.text)
         if result is None:
             result = self._screen.scan(item.text, item.vector)
-            self._memo.put(item.vector, item.text, result)
+            self._memo.put(scope, item.vector, item.text, result)
         action: Literal["none", "block", "neutralize", "observe"] = "none"
         if result.forced_action is not None:
             action = result.forced_action

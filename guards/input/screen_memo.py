@@ -8,6 +8,9 @@ of (text, vector) for fixed rules, classifier and thresholds, and an ``InputGuar
 whenever those change (a reload builds a new one), so a memo held by the guard can never answer
 with the result of other rules.
 
+Keys are (scope, vector, text): the proxy's scope is the tenant, because a hit answers faster than
+a screening, and that must not tell one tenant what another has sent.
+
 Bounds: at most ``max_entries`` results, least recently used evicted first, and only texts of at
 most ``max_chars`` characters (a longer text is screened every time: such texts are rarer, and
 a hit would not repay the memory). Keys hold the text itself; the lookup hashes it once, in C.
@@ -28,23 +31,23 @@ Vector = Literal["direct", "indirect"]
 
 
 class ScreenMemo:
-    """LRU map from (vector, text) to the screen's result."""
+    """LRU map from (scope, vector, text) to the screen's result."""
 
     __slots__ = ("_entries", "_max_chars", "_max_entries", "hits", "misses")
 
     def __init__(self, max_entries: int = 4096, max_chars: int = 4096) -> None:
         """Keep at most ``max_entries`` results of texts up to ``max_chars`` characters."""
-        self._entries: OrderedDict[tuple[Vector, str], ScreenResult] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, Vector, str], ScreenResult] = OrderedDict()
         self._max_entries = max_entries
         self._max_chars = max_chars
         self.hits = 0
         self.misses = 0
 
-    def get(self, vector: Vector, text: str) -> ScreenResult | None:
+    def get(self, scope: str, vector: Vector, text: str) -> ScreenResult | None:
         """The remembered result, or ``None`` (also for a text too long to be remembered)."""
         if len(text) > self._max_chars:
             return None
-        key = (vector, text)
+        key = (scope, vector, text)
         result = self._entries.get(key)
         if result is None:
             self.misses += 1
@@ -53,12 +56,13 @@ class ScreenMemo:
         self.hits += 1
         return result
 
-    def put(self, vector: Vector, text: str, result: ScreenResult) -> None:
+    def put(self, scope: str, vector: Vector, text: str, result: ScreenResult) -> None:
         """Remember ``result`` (a no-op for a text longer than the bound)."""
         if len(text) > self._max_chars or self._max_entries <= 0:
             return
-        self._entries[(vector, text)] = result
-        self._entries.move_to_end((vector, text))
+        key = (scope, vector, text)
+        self._entries[key] = result
+        self._entries.move_to_end(key)
         while len(self._entries) > self._max_entries:
             self._entries.popitem(last=False)
 

@@ -79,17 +79,27 @@ def test_the_vector_is_part_of_the_key() -> None:
 def test_memo_bounds_entries_and_text_length() -> None:
     result = ScreenResult(score=0.0, flagged=False)
     memo = ScreenMemo(max_entries=2, max_chars=10)
-    memo.put("direct", "a", result)
-    memo.put("direct", "b", result)
-    assert memo.get("direct", "a") is result  # "a" is now the most recently used
-    memo.put("direct", "c", result)
-    assert memo.get("direct", "b") is None  # evicted: least recently used
-    assert memo.get("direct", "a") is result
-    assert memo.get("direct", "c") is result
-    memo.put("direct", "x" * 11, result)
-    assert memo.get("direct", "x" * 11) is None
+    memo.put("t", "direct", "a", result)
+    memo.put("t", "direct", "b", result)
+    assert memo.get("t", "direct", "a") is result  # "a" is now the most recently used
+    memo.put("t", "direct", "c", result)
+    assert memo.get("t", "direct", "b") is None  # evicted: least recently used
+    assert memo.get("t", "direct", "a") is result
+    assert memo.get("t", "direct", "c") is result
+    memo.put("t", "direct", "x" * 11, result)
+    assert memo.get("t", "direct", "x" * 11) is None
     assert len(memo) == 2
     assert (memo.hits, memo.misses) == (3, 1)
+
+
+def test_one_tenant_never_reuses_another_tenants_result() -> None:
+    screen = CountingScreen()
+    guard = InputGuard(InputPolicy(injection=InjectionPolicy(classifier=False)), screen)
+    message = [ChatMessage(role="user", content="the quarterly numbers")]
+    guard.apply(message, token=TOKEN, system_scope=False, memo_scope="acme")
+    guard.apply(message, token=TOKEN, system_scope=False, memo_scope="globex")
+    guard.apply(message, token=TOKEN, system_scope=False, memo_scope="acme")
+    assert len(screen.scanned) == 2  # once per tenant
 
 
 def test_a_rebuilt_guard_starts_with_an_empty_memo() -> None:
