@@ -92,6 +92,11 @@ class _Check(NamedTuple):
         return any(s in text for s in self.subs)
 
 
+def _rarity(tokens: frozenset[str]) -> tuple[int, int]:
+    # a set that can never be met is the best key of all
+    return (min(map(len, tokens)), -len(tokens)) if tokens else (1 << 30, 0)
+
+
 class Prefilter:
     """The words / substrings one pattern needs (see the module docstring); immutable.
 
@@ -120,6 +125,25 @@ class Prefilter:
         if width is not None and width > _MAX_WIDTH:
             width = None
         return cls(clauses, width, spaced=spaced)
+
+    def key_words(self) -> frozenset[str] | None:
+        """Return words of which any text the pattern matches has at least one (``None``: no such set).
+
+        A clause with no substring need is met only when one of its word needs is, so only by a
+        text that has that need's longest word (``_Check.words``): ``search`` is ``False`` on
+        every text with none of them. Of those clauses, the one whose shortest such word is
+        longest (then the one with fewest words) is picked, since long words are rare. An empty
+        set means the pattern can never match; ``None``, that every clause (or no clause at
+        all) lets a text without any particular word through.
+        """
+        best: frozenset[str] | None = None
+        for check in self._checks:
+            if check.subs:
+                continue
+            words = frozenset(check.words)
+            if best is None or _rarity(words) > _rarity(best):
+                best = words
+        return best
 
     def allows(self, index: TextIndex) -> bool:
         """Return ``False`` only when the indexed text cannot match the pattern."""

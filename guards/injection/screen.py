@@ -27,7 +27,7 @@ import msgspec
 
 from guards.injection import offtopic
 from guards.injection.prefilter import TextIndex
-from guards.injection.rules import compile_rules
+from guards.injection.rules import RuleIndex, compile_rules
 from guards.text import fold, normalize
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ class ScreenResult(msgspec.Struct, frozen=True, kw_only=True):
 class InjectionScreen:
     """Immutable screen built from a policy, rules and an optional classifier."""
 
-    __slots__ = ("_allowlist", "_classifier", "_rules", "_threshold")
+    __slots__ = ("_allowlist", "_classifier", "_index", "_rules", "_threshold")
 
     def __init__(
         self, policy: InjectionPolicy, ruleset: InjectionRuleSet, classifier: InjectionClassifier | None
@@ -79,6 +79,8 @@ class InjectionScreen:
             guards.injection.rules.RulesError: ``rule_actions`` names an unknown rule.
         """
         self._rules = compile_rules(ruleset, policy.rule_actions)
+        # which rules can hit, looked up from a text's words (``RuleIndex``): same hits, same order
+        self._index = RuleIndex(self._rules)
         self._classifier = classifier if policy.classifier else None
         self._threshold = policy.threshold
         phrases = sorted({fold(p) for p in policy.allowlist if fold(p)}, key=len, reverse=True)
@@ -113,9 +115,9 @@ class InjectionScreen:
         if vector == "indirect" and offtopic.offtopic_task(view):
             # a document-level signal, so only untrusted content is judged this way
             signals = signals | {offtopic.SIGNAL}
-        for rule in self._rules:
-            if vector not in rule.vectors or not rule.hits(view, signals, index):
-                continue
+        rules = self._rules
+        for position in self._index.hits(vector, signals, index):
+            rule = rules[position]
             if rule.action == "observe":
                 observed.append(rule.id)
                 continue

@@ -127,3 +127,24 @@ def test_prefiltered_search_equals_regex_search_on_the_corpus() -> None:
         index = TextIndex(view)
         for pf, regex in compiled:
             assert pf.search(regex, index) == (regex.search(view) is not None), (case.id, regex.pattern)
+
+
+def test_key_words_pick_a_clause_that_only_a_shared_word_can_meet() -> None:
+    # "previous instructions" / "prior instructions" both need "instructions", a longer word
+    # than "ignore"
+    pattern = r"\b(ignore|disregard)\b[^.\n]{0,40}\b(previous|prior) instructions\b"
+    assert Prefilter.of(pattern).key_words() == frozenset({"instructions"})
+    assert Prefilter.of(r"\bdear\s+(ai|assistant)\b").key_words() == frozenset({"dear"})
+    # substring needs or no clause at all: no key words, the pattern is asked for every text
+    assert Prefilter.of(r"refus(e|al)").key_words() is None
+    assert Prefilter.of(r"[a-z]+").key_words() is None
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_ALPHABET, max_size=40).map("".join))
+def test_a_text_without_any_key_word_never_matches(text: str) -> None:
+    index = TextIndex(text)
+    for pattern in _shipped_patterns():
+        keys = Prefilter.of(pattern).key_words()
+        if keys is not None and keys.isdisjoint(index.words):
+            assert re.compile(pattern).search(text) is None, pattern
