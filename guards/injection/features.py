@@ -37,6 +37,8 @@ _SPACES += (0x202F, 0x205F, 0x3000)
 _IS_SPACE = np.zeros(0x3002, dtype=np.bool_)  # code points above U+3000 are never spaces (last slot)
 _IS_SPACE[list(_SPACES)] = True
 _IS_SPACE.setflags(write=False)
+_IS_WORD = (~_IS_SPACE).astype(np.int8)  # 1 where a code point belongs to a word
+_IS_WORD.setflags(write=False)
 _SEEDS = {
     3: 0x9E3779B97F4A7C15,
     4: 0xC2B2AE3D27D4EB4F,
@@ -44,9 +46,20 @@ _SEEDS = {
     1: 0x27D4EB2F165667C5,
     2: 0x85EBCA77C2B2AE63,
 }
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
 _NS = (3, 4, 5)
+
+
+def _const(value: int) -> npt.NDArray[np.uint64]:
+    # a read-only 0-d array: cheaper as a ufunc operand than a numpy scalar built per call
+    out = np.array(value, dtype=np.uint64)
+    out.setflags(write=False)
+    return out
+
+
+_SEED = {n: _const(seed) for n, seed in _SEEDS.items()}
+_M1 = _const(0xBF58476D1CE4E5B9)
+_M2 = _const(0x94D049BB133111EB)
+_MIX_STEPS = ((_const(30), _M1), (_const(27), _M2), (_const(31), None))
 
 _SENTENCE = re.compile(r"[^\n.!?]+[.!?]*")
 _MIN_SEGMENT = 16
@@ -54,14 +67,11 @@ _MIN_SEGMENT = 16
 U32 = npt.NDArray[np.uint32]
 
 
-def _mix(h: npt.NDArray[np.uint64], bits: int) -> U32:
-    # splitmix64 finaliser: spreads the polynomial hash so the top bits are usable as a bucket
-    h = h ^ (h >> np.uint64(30))
-    h = h * _M1
-    h = h ^ (h >> np.uint64(27))
-    h = h * _M2
-    h = h ^ (h >> np.uint64(31))
-    return (h >> np.uint64(64 - bits)).astype(np.uint32)
+def _prefix_sums(values: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+    """``[0, v0, v0 + v1, ...]`` in float64: ``cumsum`` (which is ``add.accumulate``) with a 0 in front."""
+    out = np.zeros(values.shape[0] + 1)
+    np.add.accumulate(values, dtype=np.float64, out=out[1:])
+    return out
 
 
 class Positional(NamedTuple):
@@ -97,13 +107,13 @@ class Positional(NamedTuple):
         total = np.zeros(spans.shape[0])
         count = np.zeros(spans.shape[0], dtype=np.int64)
         for grams, n in zip(self.grams, _NS, strict=True):
-            cs = np.concatenate([[0.0], np.cumsum(weights[grams], dtype=np.float64)])
+            cs = _prefix_sums(weights[grams])
             end = np.clip(np.maximum(begin, stop - n + 1), 0, grams.shape[0])
             first = np.minimum(begin, end)
             total += cs[end] - cs[first]
             count += end - first
         if self.words.shape[0]:
-            cs = np.concatenate([[0.0], np.cumsum(weights[self.words], dtype=np.float64)])
+            cs = _prefix_sums(weights[self.words])
             lo = np.searchsorted(self.starts, begin)
             hi = np.searchsorted(self.starts, stop)
             total += cs[hi] - cs[lo]
@@ -119,6 +129,28 @@ def _powers(base: np.uint64, count: int) -> npt.NDArray[np.uint64]:
     return np.cumprod(out, dtype=np.uint64)
 
 
+# (P**k, P**-k) for k below the table size: a prefix of a longer table is the shorter table, so
+# the tables only ever grow (by doubling) and are shared read-only by every call and thread;
+# replacing the one tuple is atomic, so a reader always sees two tables of the same size.
+_TABLES: list[tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]] = []  # one entry, once built
+
+
+def _power_tables(count: int) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
+    """Return read-only ``(P**k, P**-k)`` tables with at least ``count`` entries."""
+    tables = _TABLES[0] if _TABLES else None
+    if tables is None or tables[0].shape[0] < count:
+        size = max(1024, 2 * tables[0].shape[0] if tables is not None else 0)
+        while size < count:
+            size *= 2
+        with np.errstate(over="ignore"):
+            forward, inverse = _powers(_P, size), _powers(_P_INV, size)
+        forward.setflags(write=False)
+        inverse.setflags(write=False)
+        tables = (forward, inverse)
+        _TABLES[:] = [tables]
+    return tables
+
+
 def positional(text: str, bits: int = DEFAULT_BITS) -> Positional:
     """Hash ``text`` once; see ``Positional``.
 
@@ -126,34 +158,66 @@ def positional(text: str, bits: int = DEFAULT_BITS) -> Positional:
     modulo 2**64), ``S[i] = sum(c[j] * P**-j, j < i)`` and the polynomial hash of ``text[a:b]``
     is ``P**(b-1) * (S[b] - S[a])``, all in wrapping uint64 numpy arithmetic, with no Python
     loop over characters or words.
+
+    This runs on every request, so it is written for few numpy calls: the power tables are
+    cached (``_power_tables``), every family's raw hash is written in place into one buffer
+    (word unigrams and bigrams already interleaved), and the finaliser runs once, in place.
     """
-    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    codes32 = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    codes = codes32.astype(np.uint64)
     length = codes.shape[0]
+    power, inverse = _power_tables(length + 1)
+    # word starts and stops: the edges of the runs of non-space code points
+    word = np.zeros(length + 2, dtype=np.int8)
+    word[1 : length + 1] = _IS_WORD[np.minimum(codes32, 0x3001)]
+    edges = (word[1:] != word[:-1]).nonzero()[0]
+    begin, stop = edges[0::2], edges[1::2]
+    count = begin.shape[0]
+    grams = [max(0, length - n + 1) for n in _NS]
+    ends = list(itertools.accumulate(grams))
+    size = ends[-1] + 2 * count - (1 if count else 0)
+    buffer = np.empty(size, dtype=np.uint64)
     with np.errstate(over="ignore"):
-        power = _powers(_P, length + 1)
         prefix = np.zeros(length + 1, dtype=np.uint64)
-        np.cumsum(codes * _powers(_P_INV, length), dtype=np.uint64, out=prefix[1:])
-        raw = [
-            power[n - 1 : length] * (prefix[n:] - prefix[: length - n + 1]) + np.uint64(_SEEDS[n])
-            for n in _NS
-            if length >= n
-        ]
-        word = ~_IS_SPACE[np.minimum(codes, np.uint64(0x3001))]
-        edges = np.flatnonzero(np.diff(np.concatenate([[False], word, [False]]).astype(np.int8)))
-        begin, stop = edges[0::2], edges[1::2]
-        wh = power[stop - 1] * (prefix[stop] - prefix[begin])
-        raw.append(wh ^ np.uint64(_SEEDS[1]))
-        raw.append((wh[:-1] * _M1 + wh[1:]) ^ np.uint64(_SEEDS[2]))
-        # one finaliser pass over every family at once, then split back
-        mixed = _mix(np.concatenate(raw), bits)
-    sizes = [max(0, length - n + 1) for n in _NS] + [wh.shape[0], max(0, wh.shape[0] - 1)]
-    g3, g4, g5, uni, pairs = np.split(mixed, np.cumsum(sizes)[:-1])
-    # a bigram is attributed to its first word's position: interleave so starts stay sorted
-    words = np.empty(uni.shape[0] + pairs.shape[0], dtype=np.uint32)
-    words[0::2] = uni
-    words[1::2] = pairs
-    starts = np.repeat(begin.astype(np.int64), 2)[: words.shape[0]]
-    return Positional((g3, g4, g5), words, starts)
+        np.add.accumulate(np.multiply(codes, inverse[:length]), dtype=np.uint64, out=prefix[1:])  # cumsum
+        at = 0
+        for n, width in zip(_NS, grams, strict=True):
+            if width:
+                out = buffer[at : at + width]
+                np.subtract(prefix[n:], prefix[:width], out=out)
+                np.multiply(power[n - 1 : length], out, out=out)
+                np.add(out, _SEED[n], out=out)
+            at += width
+        if count:
+            at_edges = prefix[edges]  # S[begin_i], S[stop_i] interleaved
+            wh = power[stop - 1] * (at_edges[1::2] - at_edges[0::2])
+            # unigram i at 2i, the bigram of words i and i+1 at 2i+1: ``starts`` stays sorted
+            np.bitwise_xor(wh, _SEED[1], out=buffer[at::2])
+            pairs = buffer[at + 1 :: 2]
+            np.multiply(wh[:-1], _M1, out=pairs)
+            np.add(pairs, wh[1:], out=pairs)
+            np.bitwise_xor(pairs, _SEED[2], out=pairs)
+        mixed = _mix_in_place(buffer, bits)
+    g3, g4, g5 = mixed[: ends[0]], mixed[ends[0] : ends[1]], mixed[ends[1] : ends[2]]
+    # a bigram is attributed to its first word's position
+    starts = np.empty(size - ends[-1], dtype=np.int64)
+    starts[0::2] = begin
+    starts[1::2] = begin[:-1]
+    return Positional((g3, g4, g5), mixed[ends[2] :], starts)
+
+
+def _mix_in_place(h: npt.NDArray[np.uint64], bits: int) -> U32:
+    """``_mix`` overwriting ``h`` (fewer temporaries; the same values)."""
+    scratch = np.empty_like(h)
+    for shift, factor in _MIX_STEPS:
+        np.right_shift(h, shift, out=scratch)
+        np.bitwise_xor(h, scratch, out=h)
+        if factor is not None:
+            np.multiply(h, factor, out=h)
+    out = np.empty(h.shape[0], dtype=np.uint32)
+    # the same truncation as ``astype(np.uint32)``, without the uint64 intermediate
+    np.right_shift(h, np.uint64(64 - bits), out=out, casting="unsafe")
+    return out
 
 
 def feature_indices(text: str, bits: int = DEFAULT_BITS) -> U32:

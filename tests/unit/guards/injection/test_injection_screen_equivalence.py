@@ -80,6 +80,27 @@ def reference_positional(text: str, bits: int = DEFAULT_BITS) -> Positional:
     return Positional((g3, g4, g5), words, starts)
 
 
+def reference_span_sums(
+    pos: Positional, weights: npt.NDArray[np.float32], spans: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    begin, stop = spans[:, 0], spans[:, 1]
+    total = np.zeros(spans.shape[0])
+    count = np.zeros(spans.shape[0], dtype=np.int64)
+    for grams, n in zip(pos.grams, _NS, strict=True):
+        cs = np.concatenate([[0.0], np.cumsum(weights[grams], dtype=np.float64)])
+        end = np.clip(np.maximum(begin, stop - n + 1), 0, grams.shape[0])
+        first = np.minimum(begin, end)
+        total += cs[end] - cs[first]
+        count += end - first
+    if pos.words.shape[0]:
+        cs = np.concatenate([[0.0], np.cumsum(weights[pos.words], dtype=np.float64)])
+        lo = np.searchsorted(pos.starts, begin)
+        hi = np.searchsorted(pos.starts, stop)
+        total += cs[hi] - cs[lo]
+        count += hi - lo
+    return total, count
+
+
 def reference_score(clf: InjectionClassifier, text: str, vector: Vector) -> float:
     """``InjectionClassifier.score`` computed over ``reference_positional``."""
     head = clf.head(vector)
@@ -91,7 +112,7 @@ def reference_score(clf: InjectionClassifier, text: str, vector: Vector) -> floa
         if all(span == spans[0] for span in spans):
             logit = head.logit_of(pos.whole())
         else:
-            total, count = pos.span_sums(head.weights, np.array(spans, dtype=np.int64))
+            total, count = reference_span_sums(pos, head.weights, np.array(spans, dtype=np.int64))
             logit = float((head.bias + total / np.sqrt(np.maximum(count, 1))).max())
     z = logit - head.threshold_logit + _SHIFT
     if z >= 0:
