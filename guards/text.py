@@ -84,6 +84,7 @@ _DOUBLED_WORD = re.compile(r"\b[a-z]*([a-z])\1[a-z]*\b")
 _SEPARATORS = np.array([ord(c) for c in " \t\n\r-=_.*#~|+:!?"], dtype=np.uint32)
 _FLOOD_UNIT = 20
 _FLOOD_REPEATS = 25
+_FLOOD_PRECHECK = 256  # up to this length, a character count rules most texts out first
 _FLOOD_BLOCK = 12  # half of the shortest flood run (24 equal pairs), minus nothing: see _has_flood
 
 _B64 = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
@@ -263,11 +264,15 @@ def _squeeze_stutter(folded: str, words: list[str], signals: set[str]) -> str | 
 
 def _has_flood(text: str) -> bool:
     # period p: text[i] == text[i + p] over a run of 24 p positions means 25 copies of a unit
-    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-    length = codes.shape[0]
+    length = len(text)
     top = min(_FLOOD_UNIT, length // _FLOOD_REPEATS)
     if top < 1:
         return False
+    if length <= _FLOOD_PRECHECK and max(map(text.count, set(text))) < _FLOOD_REPEATS:
+        # every character of a repeated unit occurs at least 25 times; in a chat-sized message
+        # usually none does, and this C-speed count is cheaper than the numpy pass below
+        return False
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
     # all periods at once (padding that equals nothing keeps the comparisons exact); a run of
     # 24 p >= 24 equal pairs always contains a whole aligned block of 12, so periods without
     # such a block are ruled out in one vectorised pass
