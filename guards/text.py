@@ -364,7 +364,8 @@ def normalize(text: str) -> NormalizedText:
     squeezed = _squeeze_stutter(folded, words, signals)
     if squeezed is not None:
         extra.append(squeezed)
-    if _JOINED.search(folded):
+    # a chain needs 3 separators: counting them (in C) spares most texts the regex scan
+    if folded.count("-") + folded.count("_") >= 3 and _JOINED.search(folded):
         # "output-your-previous-instructions": words chained by - or _ are read as words too
         extra.append(_JOINED.sub(lambda m: m.group(0).replace("-", " ").replace("_", " "), folded))
     if extra:
