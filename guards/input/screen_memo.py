@@ -11,10 +11,11 @@ with the result of other rules.
 Keys are (scope, vector, text): the proxy's scope is the tenant, because a hit answers faster than
 a screening, and that must not tell one tenant what another has sent.
 
-Bounds: at most ``max_entries`` results, least recently used evicted first, and only texts of at
-most ``max_chars`` characters (a longer text is screened every time: such texts are rarer, and
-a hit would not repay the memory). Keys hold the text itself; the lookup hashes it once, in C.
-Worst case ``max_entries * max_chars`` characters are kept (16 M with the defaults).
+Bounds: at most ``max_entries`` results holding at most ``max_total_chars`` characters of text
+together, least recently used evicted first, and only texts of at most ``max_chars`` characters
+(a longer text is screened every time: such texts are rarer, and a hit would not repay the
+memory). Keys hold the text itself; the lookup hashes it once, in C. With the defaults the texts
+take at most 8 MB per guard policy and process (2 M characters, 4 bytes each at worst).
 """
 
 from __future__ import annotations
@@ -33,13 +34,15 @@ Vector = Literal["direct", "indirect"]
 class ScreenMemo:
     """LRU map from (scope, vector, text) to the screen's result."""
 
-    __slots__ = ("_entries", "_max_chars", "_max_entries", "hits", "misses")
+    __slots__ = ("_chars", "_entries", "_max_chars", "_max_entries", "_max_total", "hits", "misses")
 
-    def __init__(self, max_entries: int = 4096, max_chars: int = 4096) -> None:
-        """Keep at most ``max_entries`` results of texts up to ``max_chars`` characters."""
+    def __init__(self, max_entries: int = 4096, max_chars: int = 4096, max_total_chars: int = 2_000_000) -> None:
+        """Keep at most ``max_entries`` results of texts up to ``max_chars`` characters, ``max_total_chars`` in all."""
         self._entries: OrderedDict[tuple[str, Vector, str], ScreenResult] = OrderedDict()
         self._max_entries = max_entries
         self._max_chars = max_chars
+        self._max_total = max_total_chars
+        self._chars = 0
         self.hits = 0
         self.misses = 0
 
@@ -58,14 +61,22 @@ class ScreenMemo:
 
     def put(self, scope: str, vector: Vector, text: str, result: ScreenResult) -> None:
         """Remember ``result`` (a no-op for a text longer than the bound)."""
-        if len(text) > self._max_chars or self._max_entries <= 0:
+        if len(text) > self._max_chars or self._max_entries <= 0 or len(text) > self._max_total:
             return
         key = (scope, vector, text)
+        if key not in self._entries:
+            self._chars += len(text)
         self._entries[key] = result
         self._entries.move_to_end(key)
-        while len(self._entries) > self._max_entries:
-            self._entries.popitem(last=False)
+        while len(self._entries) > self._max_entries or self._chars > self._max_total:
+            (_, _, evicted), _ = self._entries.popitem(last=False)
+            self._chars -= len(evicted)
 
     def __len__(self) -> int:
         """How many results are remembered."""
         return len(self._entries)
+
+    @property
+    def chars(self) -> int:
+        """How many characters of text the remembered keys hold."""
+        return self._chars

@@ -92,6 +92,19 @@ def test_memo_bounds_entries_and_text_length() -> None:
     assert (memo.hits, memo.misses) == (3, 1)
 
 
+def test_memo_bounds_the_characters_it_holds() -> None:
+    result = ScreenResult(score=0.0, flagged=False)
+    memo = ScreenMemo(max_entries=100, max_chars=10, max_total_chars=25)
+    for text in ("a" * 10, "b" * 10, "c" * 10):
+        memo.put("t", "direct", text, result)
+    assert memo.chars == 20  # "a" * 10 was evicted to stay within 25
+    assert memo.get("t", "direct", "a" * 10) is None
+    assert memo.get("t", "direct", "c" * 10) is result
+    memo.put("t", "direct", "c" * 10, result)  # the same key again is not counted twice
+    assert memo.chars == 20
+    assert len(memo) == 2
+
+
 def test_one_tenant_never_reuses_another_tenants_result() -> None:
     screen = CountingScreen()
     guard = InputGuard(InputPolicy(injection=InjectionPolicy(classifier=False)), screen)
