@@ -10,10 +10,7 @@ Indirect head (sentence level): positives are the BIPIA payloads of dev cases (m
 that also occurs in a held-out case, so the held-out split measures unseen payloads), short
 direct attacks, and synthetic injected instructions; negatives are the sentences of dev benign
 documents, the context sentences of dev attack documents (payload cut out), and synthetic
-document sentences, programming answers (``code_answers``, ``benign_code``) and ordinary
-documents (job postings, policies, product pages, ...: ``benign_documents``; each a single row,
-whose sentences and sentence pairs train as negatives too; training rows only, so that easy
-negatives do not move the operating point). Whole
+document sentences and programming answers (``code_answers``, ``benign_code``). Whole
 documents (dev indirect cases + synthetic benign documents) are kept apart for calibrating the
 operating point.
 """
@@ -26,7 +23,6 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import msgspec
 from benign_code import second_person_answers
-from benign_documents import ordinary_documents
 from benign_edgy import benign_edgy
 from benign_framings import benign_framings
 from synthetic_injection import code_answers, direct_attacks, document_sentences, indirect_payloads
@@ -120,8 +116,6 @@ def indirect_data(dev: list[dict[str, str]], heldout: list[dict[str, str]], seed
         group = _group(answer)
         rows.extend(Example(normalize(s).text, 0, group) for s in _sentences(answer))
         rows.append(Example(normalize(answer).text, 0, group))
-    # a benign row already contributes each of its sentences and sentence pairs as negatives
-    rows += [Example(normalize(d).text, 0, _group(d)) for d in ordinary_documents()]
     rng = random.Random(seed)
     calibration.extend(Example(normalize(a).text, 0, _group(a)) for a in code_answers(seed=seed + 100, n=60))
     singles = [s for s in sentences if s.count(". ") == 0]

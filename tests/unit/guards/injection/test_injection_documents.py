@@ -293,8 +293,6 @@ DOCUMENTS = ["\n".join(lines) for lines in _LINES]
 
 # Flagged by the shipped classifier alone (0.92, no rule hit) before any rule of the new batch was
 # tuned: a known false positive, kept visible here; strict, so the day it passes the mark must go.
-# Still flagged (0.85) after the indirect head was retrained with project-written ordinary documents
-# (``scripts/benign_documents.py``): its top segment is the closing "Apply with your CV and a short note".
 _CLASSIFIER_FALSE_POSITIVES = {"Job posting: Backend engineer"}
 
 
@@ -303,7 +301,7 @@ def _params() -> list[object]:
     for document in DOCUMENTS:
         title = document.split("\n", 1)[0][:30]
         marks = (
-            pytest.mark.xfail(strict=True, reason="classifier false positive (0.92, then 0.85), no rule involved")
+            pytest.mark.xfail(strict=True, reason="classifier false positive (0.92), no rule involved")
             if title in _CLASSIFIER_FALSE_POSITIVES
             else ()
         )

@@ -312,11 +312,11 @@ _LINES: tuple[tuple[str, ...], ...] = (
 )
 DOCUMENTS = ["\n".join(lines) for lines in _LINES]
 
-# The screen shipped when this file was written flagged 2 of 40: "Remote work policy" (classifier
-# alone, 0.86; 0.59 after the indirect head was retrained with ``benign_documents``) and the API doc
-# below. Known false positives stay visible; strict, so the day one passes its mark must go.
+# Flagged by the screen shipped when this file was written (2 of 40): known false positives, kept
+# visible; strict, so the day one passes its mark must go.
 _FLAGGED_BEFORE: dict[str, str] = {
-    "Orders API: GET /v2/orders/{id": "rule exfiltration.send_data ('send your API key') + classifier 0.53: 0.81",
+    "Remote work policy": "classifier false positive (0.86), no rule involved",
+    "Orders API: GET /v2/orders/{id": "rule exfiltration.send_data ('send your API key') + classifier 0.55: 0.82",
 }
 
 
