@@ -313,10 +313,11 @@ _LINES: tuple[tuple[str, ...], ...] = (
 DOCUMENTS = ["\n".join(lines) for lines in _LINES]
 
 # Flagged by the screen shipped when this file was written (2 of 40): known false positives, kept
-# visible; strict, so the day one passes its mark must go.
+# visible; strict, so the day one passes its mark must go. The other one, the Orders API document
+# ("send your API key in the X-Api-Key header"), passes since exfiltration.send_data wants an API
+# key leaked or sent somewhere named: that rule was narrowed after reading it.
 _FLAGGED_BEFORE: dict[str, str] = {
     "Remote work policy": "classifier false positive (0.86), no rule involved",
-    "Orders API: GET /v2/orders/{id": "rule exfiltration.send_data ('send your API key') + classifier 0.55: 0.82",
 }
 
 
