@@ -51,6 +51,19 @@ class Comparison:
     concurrency: int
     unit: str
     stat: Callable[[Row, Row], float | None]
+    limit: float
+    """The issue's target for the statistic."""
+    at_least: bool
+    """Whether the statistic must reach ``limit`` (a ratio) rather than stay under it (a latency)."""
+
+    def meets(self, value: float) -> bool:
+        """Whether ``value`` meets the target."""
+        return value >= self.limit if self.at_least else value <= self.limit
+
+    def label(self) -> str:
+        """The target as text: ``added p50, c=1, non-streaming <= 1.5 ms``."""
+        unit = "x" if self.unit == "x" else " ms"
+        return f"{self.name} {'>=' if self.at_least else '<='} {self.limit:g}{unit}"
 
 
 def _added_p50(subject: Row, baseline: Row) -> float:
@@ -68,10 +81,10 @@ def _rps_ratio(subject: Row, baseline: Row) -> float | None:
 
 
 COMPARISONS = (
-    Comparison("added p50, c=1, non-streaming", "gateway", "direct", False, 1, "ms", _added_p50),
-    Comparison("added TTFT p50, c=1", "gateway", "direct", True, 1, "ms", _added_ttft),
-    Comparison("throughput c=16 unary vs LiteLLM", "gateway", "litellm", False, 16, "x", _rps_ratio),
-    Comparison("throughput c=16 stream vs LiteLLM", "gateway", "litellm", True, 16, "x", _rps_ratio),
+    Comparison("added p50, c=1, non-streaming", "gateway", "direct", False, 1, "ms", _added_p50, 1.5, False),
+    Comparison("added TTFT p50, c=1", "gateway", "direct", True, 1, "ms", _added_ttft, 3.0, False),
+    Comparison("throughput c=16 unary vs LiteLLM", "gateway", "litellm", False, 16, "x", _rps_ratio, 20.0, True),
+    Comparison("throughput c=16 stream vs LiteLLM", "gateway", "litellm", True, 16, "x", _rps_ratio, 20.0, True),
 )
 
 

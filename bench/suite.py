@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from bench.ablation import format_ablation, run_ablation
 from bench.memory import format_memory, run_memory
-from bench.paired import format_paired, paired_rounds
+from bench.paired import COMPARISONS, format_paired, paired_rounds
 from bench.profile import format_profile, record
 from bench.scaleout import format_scaleout, run_scaleout
 from bench.sidebyside import ALL_TARGETS, format_rows, matrix_cells, start_targets
@@ -38,15 +38,12 @@ from bench.stack import KEY, MODEL, Stack, add_traces_argument, enforced_config
 from bench.wrk import run_wrk
 
 if TYPE_CHECKING:
-    from bench.paired import Paired
+    from bench.paired import Comparison, Paired
     from bench.sidebyside import Row
 
 __all__ = ["evaluate", "main"]
 
 _EXTRAS = ("guards", "injection", "limits", "cache")
-_ADDED_P50_MS = 1.5
-_ADDED_TTFT_MS = 3.0
-_VS_LITELLM = 20.0
 
 
 def _cell(rows: list[Row], target: str, mode: str, concurrency: int) -> Row | None:
@@ -60,32 +57,12 @@ def _mark(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
 
-def _single(rows: list[Row], name: str) -> float | None:
-    """The same statistic as the paired comparison ``name``, from the matrix's single cells."""
-    if name.startswith("added p50"):
-        direct, gateway = _cell(rows, "direct", "unary", 1), _cell(rows, "gateway", "unary", 1)
-        return gateway.p50_ms - direct.p50_ms if direct and gateway else None
-    if name.startswith("added TTFT"):
-        direct, gateway = _cell(rows, "direct", "stream", 1), _cell(rows, "gateway", "stream", 1)
-        if direct and gateway and direct.ttft_p50_ms is not None and gateway.ttft_p50_ms is not None:
-            return gateway.ttft_p50_ms - direct.ttft_p50_ms
-        return None
-    mode = "stream" if "stream" in name else "unary"
-    gateway, litellm = _cell(rows, "gateway", mode, 16), _cell(rows, "litellm", mode, 16)
-    return gateway.rps / litellm.rps if gateway and litellm and litellm.rps > 0 else None
-
-
-_LIMITS: dict[str, tuple[float, bool]] = {
-    # name -> (limit, whether the measured value must be at least the limit rather than at most)
-    "added p50, c=1, non-streaming": (_ADDED_P50_MS, False),
-    "added TTFT p50, c=1": (_ADDED_TTFT_MS, False),
-    "throughput c=16 unary vs LiteLLM": (_VS_LITELLM, True),
-    "throughput c=16 stream vs LiteLLM": (_VS_LITELLM, True),
-}
-
-
-def _meets(value: float, limit: float, at_least: bool) -> bool:
-    return value >= limit if at_least else value <= limit
+def _single(rows: list[Row], comparison: Comparison) -> float | None:
+    """The comparison's statistic from the matrix's single cells (``None`` when a side is missing)."""
+    mode = "stream" if comparison.stream else "unary"
+    subject = _cell(rows, comparison.subject, mode, comparison.concurrency)
+    baseline = _cell(rows, comparison.baseline, mode, comparison.concurrency)
+    return comparison.stat(subject, baseline) if subject and baseline else None
 
 
 def evaluate(rows: list[Row], paired: list[Paired]) -> list[tuple[str, str, str]]:
@@ -96,21 +73,20 @@ def evaluate(rows: list[Row], paired: list[Paired]) -> list[tuple[str, str, str]
     """
     out: list[tuple[str, str, str]] = []
     by_name = {p.name: p for p in paired}
-    for name, (limit, at_least) in _LIMITS.items():
-        unit = "x" if at_least else " ms"
-        label = f"{name} {'>=' if at_least else '<='} {limit:g}{unit}"
-        single = _single(rows, name)
+    for comparison in COMPARISONS:
+        unit = "x" if comparison.unit == "x" else " ms"
+        label = comparison.label()
+        single = _single(rows, comparison)
         single_text = "not measured" if single is None else f"{single:.3f}{unit}"
-        result = by_name.get(name)
+        result = by_name.get(comparison.name)
         median = result.median if result is not None else None
         if result is not None and median is not None:
             spread = f"{min(result.values):.3f}..{max(result.values):.3f}"
             rounds = f"median of {len(result.values)} paired rounds, {spread}"
             value = f"{median:.3f}{unit} ({rounds}; single cell {single_text})"
-            out.append((label, value, _mark(_meets(median, limit, at_least))))
+            out.append((label, value, _mark(comparison.meets(median))))
         elif single is not None:
-            mark = _mark(_meets(single, limit, at_least))
-            out.append((label, f"{single_text} (single cell; no paired rounds)", mark))
+            out.append((label, f"{single_text} (single cell; no paired rounds)", _mark(comparison.meets(single))))
         else:
             out.append((label, "not measured", "n/a"))
     nginx, direct = _cell(rows, "nginx", "unary", 1), _cell(rows, "direct", "unary", 1)
