@@ -12,12 +12,8 @@ from __future__ import annotations
 
 import pytest
 
-from guards.injection.classifier import InjectionClassifier
-from guards.injection.rules import default_rules_bytes, load_rules
-from guards.injection.screen import InjectionScreen
-from schemas.input_guard_config import InjectionPolicy
-
-SCREEN = InjectionScreen(InjectionPolicy(), load_rules(default_rules_bytes()), InjectionClassifier.load_default())
+from tests.support.documents import SHIPPED_SCREEN as SCREEN
+from tests.support.documents import document_params, documents_of
 
 _LINES: tuple[tuple[str, ...], ...] = (
     (
@@ -289,27 +285,14 @@ _LINES: tuple[tuple[str, ...], ...] = (
         "Restart the service after changing the file.",
     ),
 )
-DOCUMENTS = ["\n".join(lines) for lines in _LINES]
+DOCUMENTS = documents_of(_LINES)
 
 # Flagged by the shipped classifier alone (0.92, no rule hit) before any rule of the new batch was
-# tuned: a known false positive, kept visible here; strict, so the day it passes the mark must go.
-_CLASSIFIER_FALSE_POSITIVES = {"Job posting: Backend engineer"}
+# tuned: a known false positive, kept visible here.
+_KNOWN_FALSE_POSITIVES = {"Job posting: Backend engineer": "classifier false positive (0.92), no rule involved"}
 
 
-def _params() -> list[object]:
-    params: list[object] = []
-    for document in DOCUMENTS:
-        title = document.split("\n", 1)[0][:30]
-        marks = (
-            pytest.mark.xfail(strict=True, reason="classifier false positive (0.92), no rule involved")
-            if title in _CLASSIFIER_FALSE_POSITIVES
-            else ()
-        )
-        params.append(pytest.param(document, id=title, marks=marks))
-    return params
-
-
-@pytest.mark.parametrize("document", _params())
+@pytest.mark.parametrize("document", document_params(DOCUMENTS, _KNOWN_FALSE_POSITIVES))
 def test_ordinary_documents_are_not_flagged(document: str) -> None:
     result = SCREEN.scan(document, "indirect")
     assert not result.flagged, (result.score, result.rule_ids)

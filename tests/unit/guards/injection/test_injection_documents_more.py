@@ -2,22 +2,17 @@
 
 Project-written documents of kinds a RAG pipeline feeds the gateway (job postings, product pages,
 policies, onboarding guides, HR e-mails, syllabi, API docs, recipes, travel guides, minutes, forum
-posts, second-person marketing copy). They were written before the indirect head was retrained
-with project-written ordinary documents (``scripts/benign_documents.py``, which copies none of
-them); none may be flagged as untrusted content. Documents the screen flagged when this file was
-written are strict xfails, so the day one passes its mark must go.
+posts, second-person marketing copy), written before any rule or classifier change was judged
+against them; none may be flagged as untrusted content. Documents the screen flagged when this
+file was written are strict xfails, so the day one passes its mark must go.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from guards.injection.classifier import InjectionClassifier
-from guards.injection.rules import default_rules_bytes, load_rules
-from guards.injection.screen import InjectionScreen
-from schemas.input_guard_config import InjectionPolicy
-
-SCREEN = InjectionScreen(InjectionPolicy(), load_rules(default_rules_bytes()), InjectionClassifier.load_default())
+from tests.support.documents import SHIPPED_SCREEN as SCREEN
+from tests.support.documents import document_params, documents_of
 
 _LINES: tuple[tuple[str, ...], ...] = (
     (
@@ -310,7 +305,7 @@ _LINES: tuple[tuple[str, ...], ...] = (
         "Questions? Ask any committee member or write to garden@riverside.example.",
     ),
 )
-DOCUMENTS = ["\n".join(lines) for lines in _LINES]
+DOCUMENTS = documents_of(_LINES)
 
 # Flagged by the screen shipped when this file was written (2 of 40): known false positives, kept
 # visible; strict, so the day one passes its mark must go. The other one, the Orders API document
@@ -321,17 +316,7 @@ _FLAGGED_BEFORE: dict[str, str] = {
 }
 
 
-def _params() -> list[object]:
-    params: list[object] = []
-    for document in DOCUMENTS:
-        title = document.split("\n", 1)[0][:30]
-        reason = _FLAGGED_BEFORE.get(title)
-        marks = pytest.mark.xfail(strict=True, reason=reason) if reason is not None else ()
-        params.append(pytest.param(document, id=title, marks=marks))
-    return params
-
-
-@pytest.mark.parametrize("document", _params())
+@pytest.mark.parametrize("document", document_params(DOCUMENTS, _FLAGGED_BEFORE))
 def test_more_ordinary_documents_are_not_flagged(document: str) -> None:
     result = SCREEN.scan(document, "indirect")
     assert not result.flagged, (result.score, result.rule_ids)
