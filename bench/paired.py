@@ -1,6 +1,6 @@
 """Paired rounds for the headline comparisons of issue 9: both sides measured back to back, several times.
 
-``python -m bench paired [--rounds R] [--seconds S] [--targets direct,gateway,litellm] [--json]``
+``python -m bench paired [--rounds R] [--seconds S] [--targets direct,gateway,litellm,litellm-bare] [--json]``
 
 The matrix (``bench.sidebyside``) measures each cell once, a few seconds after the other side of the
 comparison. On a shared VM the host's speed drifts by up to 2x within minutes (on one day the fake
@@ -12,7 +12,9 @@ like-for-like pairs and the spread is on the page:
 
 * added p50, concurrency 1, non-streaming (wrk): gateway p50 minus direct p50;
 * added time to first token, concurrency 1 (asyncio client): gateway TTFT p50 minus direct TTFT p50;
-* throughput at concurrency 16, non-streaming and streaming: gateway req/s over LiteLLM req/s.
+* throughput at concurrency 16, non-streaming and streaming: gateway req/s over LiteLLM req/s, LiteLLM
+  configured with the equivalent enforcement (the issue's "configured equivalently"; ``bench.litellm_bench``);
+* for reference, not judged: the same ratios against LiteLLM's bare proxy (``litellm-bare``).
 
 Every round is one ``bench.sidebyside.measure`` cell without its warm-up (the first round of each side
 warms it).
@@ -55,13 +57,17 @@ class Comparison:
     """The issue's target for the statistic."""
     at_least: bool
     """Whether the statistic must reach ``limit`` (a ratio) rather than stay under it (a latency)."""
+    judged: bool = True
+    """``False`` for a reference comparison: reported beside the targets, never marked PASS or MISS."""
 
     def meets(self, value: float) -> bool:
         """Whether ``value`` meets the target."""
         return value >= self.limit if self.at_least else value <= self.limit
 
     def label(self) -> str:
-        """The target as text: ``added p50, c=1, non-streaming <= 1.5 ms``."""
+        """The target as text: ``added p50, c=1, non-streaming <= 1.5 ms`` (a reference one has no limit)."""
+        if not self.judged:
+            return f"(reference) {self.name}"
         unit = "x" if self.unit == "x" else " ms"
         return f"{self.name} {'>=' if self.at_least else '<='} {self.limit:g}{unit}"
 
@@ -85,6 +91,30 @@ COMPARISONS = (
     Comparison("added TTFT p50, c=1", "gateway", "direct", True, 1, "ms", _added_ttft, 3.0, False),
     Comparison("throughput c=16 unary vs LiteLLM", "gateway", "litellm", False, 16, "x", _rps_ratio, 20.0, True),
     Comparison("throughput c=16 stream vs LiteLLM", "gateway", "litellm", True, 16, "x", _rps_ratio, 20.0, True),
+    Comparison(
+        "throughput c=16 unary vs bare LiteLLM",
+        "gateway",
+        "litellm-bare",
+        False,
+        16,
+        "x",
+        _rps_ratio,
+        20.0,
+        True,
+        False,
+    ),
+    Comparison(
+        "throughput c=16 stream vs bare LiteLLM",
+        "gateway",
+        "litellm-bare",
+        True,
+        16,
+        "x",
+        _rps_ratio,
+        20.0,
+        True,
+        False,
+    ),
 )
 
 
@@ -192,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench paired")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=1.5, help="length of each side of a round")
-    parser.add_argument("--targets", default="direct,gateway,litellm")
+    parser.add_argument("--targets", default="direct,gateway,litellm,litellm-bare")
     parser.add_argument("--json", action="store_true")
     add_traces_argument(parser)
     args = parser.parse_args(argv)

@@ -1,6 +1,9 @@
 """The side-by-side matrix: the fake upstream direct, nginx, the gateway (full enforcement) and LiteLLM.
 
-``python -m bench sidebyside [--targets direct,nginx,gateway,litellm] [--seconds S] [--json]``
+``python -m bench sidebyside [--targets direct,nginx,gateway,litellm,litellm-bare] [--seconds S] [--json]``
+
+``litellm`` is LiteLLM with the enforcement equivalent to the gateway's, ``litellm-bare`` its plain proxy
+(``bench.litellm_bench`` says which feature maps to which).
 
 Every target fronts the same fake upstream process. Each cell (target x streaming or not x concurrency
 1/16/64) is a short warm-up then a run bounded by ``--seconds``: non-streaming with ``wrk``, streaming with
@@ -43,7 +46,7 @@ __all__ = [
     "start_targets",
 ]
 
-ALL_TARGETS = ("direct", "nginx", "gateway", "litellm")
+ALL_TARGETS = ("direct", "nginx", "gateway", "litellm", "litellm-bare")
 _STREAM_CAP = 200_000
 """Streaming runs stop at the time cap long before this count."""
 
@@ -156,12 +159,14 @@ def start_targets(stack: Stack, names: list[str], notes: list[str]) -> tuple[Pro
         redis = stack.redis()
         gateway = stack.gateway(enforced_config(fake.url, redis.url))
         targets.append(Target("gateway", gateway.url, MODEL, KEY, gateway))
-    if "litellm" in names:
+    for name, enforced in (("litellm", True), ("litellm-bare", False)):
+        if name not in names:
+            continue
         try:
-            proc = start_litellm(stack, fake.url, UPSTREAM_MODEL)
-            targets.append(Target("litellm", proc.url, "bench", LITELLM_KEY, proc))
+            proc = start_litellm(stack, fake.url, UPSTREAM_MODEL, enforced=enforced)
+            targets.append(Target(name, proc.url, "bench", LITELLM_KEY, proc))
         except RuntimeError as exc:
-            notes.append(f"litellm: not measured: {exc}")
+            notes.append(f"{name}: not measured: {exc}")
     return fake, targets
 
 

@@ -84,9 +84,10 @@ def evaluate(rows: list[Row], paired: list[Paired]) -> list[tuple[str, str, str]
             spread = f"{min(result.values):.3f}..{max(result.values):.3f}"
             rounds = f"median of {len(result.values)} paired rounds, {spread}"
             value = f"{median:.3f}{unit} ({rounds}; single cell {single_text})"
-            out.append((label, value, _mark(comparison.meets(median))))
+            out.append((label, value, _mark(comparison.meets(median)) if comparison.judged else "-"))
         elif single is not None:
-            out.append((label, f"{single_text} (single cell; no paired rounds)", _mark(comparison.meets(single))))
+            mark = _mark(comparison.meets(single)) if comparison.judged else "-"
+            out.append((label, f"{single_text} (single cell; no paired rounds)", mark))
         else:
             out.append((label, "not measured", "n/a"))
     nginx, direct = _cell(rows, "nginx", "unary", 1), _cell(rows, "direct", "unary", 1)
