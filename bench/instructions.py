@@ -53,8 +53,10 @@ def _bare_config(upstream: str) -> dict[str, Any]:
     }
 
 
-def _request(url: str, *, stream: bool) -> None:
-    body = {"model": MODEL, "messages": [{"role": "user", "content": "Hello there, how are you?"}], "stream": stream}
+def _request(url: str, number: int, *, stream: bool) -> None:
+    # A different text each time, as in the other benchmarks: a repeated one would hit the screen memo.
+    text = f"Hello there, how are you? ({number})"
+    body = {"model": MODEL, "messages": [{"role": "user", "content": text}], "stream": stream}
     request = urllib.request.Request(
         url, msgspec.json.encode(body), {"authorization": f"Bearer {KEY}", "content-type": "application/json"}
     )
@@ -92,13 +94,13 @@ def count_instructions(config: str, *, stream: bool, traces: str, requests: int)
         env = stack.traces_env() if config == "enforced" else {"OTEL_TRACES_EXPORTER": "none"}
         gateway = stack.spawn("gateway", argv, lambda: _healthy(url), url=url, env=env, wait_s=600)
         chat = url + "/v1/chat/completions"
-        for _ in range(_WARMUP):
-            _request(chat, stream=stream)
+        for number in range(_WARMUP):
+            _request(chat, number, stream=stream)
         time.sleep(_SETTLE_S)
         control = ["callgrind_control"]
         subprocess.run([*control, "-i", "on", str(gateway.pid)], check=True, capture_output=True)
-        for _ in range(requests):
-            _request(chat, stream=stream)
+        for number in range(_WARMUP, _WARMUP + requests):
+            _request(chat, number, stream=stream)
         time.sleep(_SETTLE_S)
         subprocess.run([*control, "-d", str(gateway.pid)], check=True, capture_output=True)
         subprocess.run([*control, "-i", "off", str(gateway.pid)], check=True, capture_output=True)
