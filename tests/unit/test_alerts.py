@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,9 @@ ALERTS = DEPLOY / "alerts.yml"
 DASHBOARD = DEPLOY / "grafana-dashboard.json"
 _METRIC = re.compile(r"\b(gateway_[a-z_]+)\b")
 _HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
-PROMTOOL = shutil.which("promtool")
+# `make test` puts the binary beside the venv's python (Makefile: PROMTOOL); else one on PATH.
+_VENV_PROMTOOL = Path(sys.executable).parent / "promtool"
+PROMTOOL = str(_VENV_PROMTOOL) if _VENV_PROMTOOL.exists() else shutil.which("promtool")
 needs_promtool = pytest.mark.skipif(PROMTOOL is None, reason="promtool is not installed (apt-get install prometheus)")
 
 
