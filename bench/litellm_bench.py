@@ -31,7 +31,9 @@ package ships (``LITELLM_LOCAL_MODEL_COST_MAP``, so nothing is fetched at start-
   What LiteLLM lacks is left out, never emulated, and every gap favours LiteLLM: no spend reservation
   (its budgets need a Postgres database), no leak guard, no tracing or metrics. Before it is measured,
   ``verify_enforcement`` proves each of its features acts: an injection is refused, an answer's e-mail
-  address and phone number are masked (unary and streamed), and its rate counters are in Redis.
+  address and phone number are masked (unary and streamed), an e-mail address in the prompt is masked
+  before the upstream sees it (an alias whose upstream echoes the prompt), and its rate counters are in
+  Redis.
 * ``litellm-bare`` (``enforced=False``): the plain proxy (routing and the master key only), the comparison
   the previous runs made. It stays in the report as the reference: our *full* enforcement against LiteLLM
   doing nothing but forwarding.
@@ -76,6 +78,8 @@ _LIMIT = 1_000_000_000
 _PII_ANSWER = "Write to alice@example.com or call 415-555-0134 today"
 _PII_MODEL = "bench-pii"
 """A second alias whose upstream answer carries PII: the proof that the output filter acts."""
+_ECHO_MODEL = "bench-echo"
+"""A third alias whose upstream echoes the prompt it got: the proof that the prompt filter acts."""
 
 
 def litellm_missing_reason() -> str | None:
@@ -116,6 +120,7 @@ def litellm_config(upstream_url: str, upstream_model: str, *, redis_port: int | 
         return config
     pii_answer = base64.b64encode(_PII_ANSWER.encode()).decode()
     config["model_list"].append(deployment(_PII_MODEL, f"fake;content_b64={pii_answer}"))
+    config["model_list"].append(deployment(_ECHO_MODEL, "fake"))
     config["router_settings"] = {
         "routing_strategy": "usage-based-routing-v2",
         "redis_host": "127.0.0.1",
@@ -216,6 +221,9 @@ def verify_enforcement(url: str, redis_url: str) -> list[str]:
         answer = _answer(*_post(url, _PII_MODEL, "hello", stream=stream), stream=stream)
         if answer is None or "alice@example.com" in answer or "415-555-0134" in answer:
             problems.append(f"PII not masked ({'streamed' if stream else 'unary'}): {answer!r}")
+    echoed = _answer(*_post(url, _ECHO_MODEL, "my e-mail is bob@example.org"), stream=False)
+    if echoed is None or "bob@example.org" in echoed:
+        problems.append(f"PII in the prompt reached the upstream: {echoed!r}")
     client = redis.Redis.from_url(redis_url)
     try:
         counters = list(client.scan_iter(match="*:rpm:*", count=1000))
