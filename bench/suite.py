@@ -3,9 +3,10 @@
 ``python -m bench suite [--seconds S] [--memory-requests N] [--extras] [--no-ablation] [--profile] [--out FILE]``
 
 1. the side-by-side matrix (``bench.sidebyside``): fake upstream direct, nginx, the gateway with full
-   enforcement, LiteLLM; streaming and not; concurrency 1, 16, 64; then, on the same processes, the
-   paired rounds of ``bench.paired`` that the targets are judged on (each comparison's two sides back to
-   back, several times, so host drift cannot land between them);
+   enforcement, LiteLLM with the equivalent enforcement and LiteLLM bare (the throughput targets are
+   judged against the first, the second is a reference); streaming and not; concurrency 1, 16, 64; then,
+   on the same processes, the paired rounds of ``bench.paired`` that the targets are judged on (each
+   comparison's two sides back to back, several times, so host drift cannot land between them);
 2. memory (``bench.memory``): RSS after 1,000 and 100,000 requests;
 3. scale-out (``bench.scaleout``): 1, 2, 4 replicas on one Redis, throughput and burst accuracy;
    then the ablation (``bench.ablation``): what each enforcement feature adds;
