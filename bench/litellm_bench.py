@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import base64
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -159,7 +160,7 @@ def start_litellm(stack: Stack, upstream_url: str, upstream_model: str, *, enfor
     if reason is not None:
         raise RuntimeError(reason)
     store = stack.redis() if enforced else None
-    redis_port = None if store is None else _port(store.url)
+    redis_port = None if store is None else urllib.parse.urlsplit(store.url).port
     name = "litellm" if enforced else "litellm-bare"
     path = stack.dir / f"{name}.yaml"
     path.write_bytes(msgspec.yaml.encode(litellm_config(upstream_url, upstream_model, redis_port=redis_port)))
@@ -180,10 +181,6 @@ def start_litellm(stack: Stack, upstream_url: str, upstream_model: str, *, enfor
         if problems:
             raise RuntimeError("LiteLLM's enforcement did not act: " + "; ".join(problems))
     return proc
-
-
-def _port(url: str) -> int:
-    return int(url.rsplit(":", 1)[1].split("/", 1)[0])
 
 
 def _post(url: str, model: str, text: str, *, stream: bool = False) -> tuple[int, str]:
